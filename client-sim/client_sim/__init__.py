@@ -1,0 +1,1 @@
+"""client-sim: feltsync's load tester and reference client."""

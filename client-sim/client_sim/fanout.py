@@ -1,0 +1,152 @@
+"""Room broadcast fan-out: N subscribers in one room, one publisher, latency and throughput.
+
+Same shape as the shared loadgen.js, so the two can be compared on one server: phase 1 sends
+`rate` messages/s for `seconds` and records each delivery's latency (wall clock, one machine);
+phase 2 sends `burst` messages back to back and counts deliveries/s until all arrived.
+Subscribers are spread over several processes so the client is not the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from client_sim.idle import connect_all, raise_file_limit
+from client_sim.light import LightClient, http_session
+from client_sim.workers import Workers
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Event names and the path of the bench fields: feltsync's bench room or the Node reference."""
+
+    join: str | None = "bench:join"
+    pub: str = "bench:pub"
+    recv: str = "bench:state"
+    path: str = "data"
+
+    def wrap(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return {self.path: fields} if self.path else fields
+
+    def dig(self, data: Any) -> Any:
+        return data.get(self.path) if self.path and isinstance(data, dict) else data
+
+
+NODE_REFERENCE = Protocol(join=None, pub="pub", recv="state", path="")
+
+
+async def _subscribe(index: int, tokens: list[str], control: Any, url: str, proto: Protocol,
+                     expect: dict[int, int]) -> dict[str, Any]:
+    raise_file_limit()
+    latencies: list[float] = []
+    counts = {1: 0, 2: 0}
+    first_last: dict[int, list[float]] = {2: []}
+    done = asyncio.Event()
+    timeline: list[float] = []
+
+    prefix = b'42["' + proto.recv.encode() + b'"'
+    phase_re, ts_re = re.compile(rb'"ph":(\d+)'), re.compile(rb'"ts":([-0-9.eE+]+)')
+
+    def on_raw(data: bytes) -> None:
+        # The light path: find the two bench fields without decoding the whole event.
+        if not data.startswith(prefix):
+            return
+        match = phase_re.search(data)
+        if match is None:
+            return
+        phase = int(match.group(1))
+        now = time.time()
+        if phase == 1:
+            latencies.append((now - float(ts_re.search(data).group(1))) * 1000)
+        if phase in counts:
+            counts[phase] += 1
+            timeline.append(now)
+            if phase == 2 and counts[2] == expect[2] * len(tokens):
+                first_last[2] = [now]
+                done.set()
+
+    async with http_session() as http:
+        clients: list[LightClient]
+        clients, _, errors = await connect_all(url, tokens, http)
+        for client in clients:
+            client.on_raw = on_raw
+        if proto.join:
+            await asyncio.gather(*(c.call(proto.join, {}) for c in clients))
+        control[f"ready{index}"] = len(clients)
+        while not control.get("burst_sent"):
+            await asyncio.sleep(0.05)
+        try:
+            await asyncio.wait_for(done.wait(), 60)
+        except TimeoutError:
+            pass
+        control[f"done{index}"] = True
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    return {"connected": len(clients), "failed": len(errors), "latencies": latencies,
+            "counts": counts, "burst_done_at": first_last[2][0] if first_last[2] else None,
+            "timeline": timeline}
+
+
+def run_fanout(url: str, tokens: list[str], clients: int, *, rate: int = 5, seconds: int = 4,
+               burst: int = 100, pad: int = 200, processes: int = 4,
+               proto: Protocol = Protocol(), progress: Any = None) -> dict[str, Any]:
+    publisher_token, subscriber_tokens = tokens[0], tokens[1:clients + 1]
+    expect = {1: rate * seconds, 2: burst}
+    workers = Workers(_subscribe, subscriber_tokens, processes, url, proto, expect).start()
+    n = len(workers._procs)
+    while sum(1 for i in range(n) if f"ready{i}" in workers.control) < n:
+        if progress:
+            progress(sum(workers.control.get(f"ready{i}", 0) for i in range(n)), clients)
+        time.sleep(0.2)
+    connected = sum(workers.control[f"ready{i}"] for i in range(n))
+    pub = asyncio.run(_publish(url, publisher_token, proto, rate, seconds, burst, pad,
+                               workers.control, n))
+    parts = workers.results()
+    latencies = sorted(x for p in parts for x in p.get("latencies", []))
+    done_at = [p["burst_done_at"] for p in parts if p.get("burst_done_at")]
+    burst_delivered = sum(p.get("counts", {}).get(2, 0) for p in parts)
+    burst_seconds = (max(done_at) - pub["burst_started"]) if len(done_at) == n else None
+
+    def q(p: float) -> float | None:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2) if latencies else None
+
+    return {
+        "scenario": "fanout", "url": url, "clients": clients, "connected": connected,
+        "rate": rate, "seconds": seconds, "burst": burst, "pad": pad, "processes": n,
+        "p50_ms": q(0.5), "p99_ms": q(0.99), "max_ms": round(latencies[-1], 2) if latencies else None,
+        "lost_in_latency_phase": expect[1] * connected - sum(p.get("counts", {}).get(1, 0) for p in parts),
+        "burst_delivered": burst_delivered, "burst_expected": burst * connected,
+        "burst_seconds": round(burst_seconds, 3) if burst_seconds else None,
+        "deliveries_per_s": round(burst_delivered / burst_seconds) if burst_seconds else None,
+        "latencies_ms": latencies,
+        "timeline": sorted(t for p in parts for t in p.get("timeline", [])),
+        "parts": [{k: v for k, v in p.items() if k not in ("latencies", "timeline")} for p in parts],
+    }
+
+
+async def _publish(url: str, token: str, proto: Protocol, rate: int, seconds: int, burst: int,
+                   pad: int, control: Any, workers: int) -> dict[str, Any]:
+    filler = "x" * pad
+    async with http_session() as http:
+        client = LightClient(http, url, {"token": token, "device_id": "bench"})
+        await client.connect()
+        if proto.join:
+            await client.call(proto.join, {})
+        for i in range(rate * seconds):
+            await client.emit(proto.pub, proto.wrap({"ph": 1, "n": i, "ts": time.time(), "pad": filler}))
+            await asyncio.sleep(1 / rate)
+        await asyncio.sleep(1.0)
+        started = time.time()
+        for i in range(burst):
+            await client.emit(proto.pub, proto.wrap({"ph": 2, "n": i, "ts": time.time(), "pad": filler}))
+        control["burst_sent"] = True
+        # Stay connected until every worker has its burst (a server may drop what a closing
+        # publisher had in flight).
+        deadline = time.monotonic() + 65
+        while (sum(1 for i in range(workers) if control.get(f"done{i}")) < workers
+               and time.monotonic() < deadline):
+            await asyncio.sleep(0.05)
+        await client.close()
+    return {"burst_started": started}

@@ -1,0 +1,1 @@
+"""feltsync: real-time game-sync server."""

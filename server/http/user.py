@@ -1,0 +1,99 @@
+"""REST edge for profiles: `GET /user/{id}`, `POST /user/{id}` (and PATCH, same body)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import pycountry
+from aiohttp import web
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt,
+                      StringConstraints, model_validator)
+
+from server import keys
+from server.errors import Forbidden
+from server.http.auth import Nickname, path_int
+from server.http.auth_context import bearer_claims
+from server.http.envelope import respond
+from server.http.inputs import read_body
+from server.services.accounts import ProfileChange
+
+routes = web.RouteTableDef()
+
+THEMES = ("classic", "dark", "light", "high_contrast")
+
+
+def _iso_country(value: str) -> str:
+    if pycountry.countries.get(alpha_2=value) is None:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True),
+                    AfterValidator(_iso_country)]
+# A preset avatar id, or an https URL to an image.
+Avatar = Annotated[str, StringConstraints(pattern=r"^(https://[!-~]{1,248}|[a-z0-9_\-]{1,64})$")]
+CardSkin = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_\-]{1,32}$")]
+Version = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
+
+
+class SettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: Version
+    se_on: StrictBool | None = None
+    bgm_on: StrictBool | None = None
+    theme: Literal[THEMES] | None = None  # type: ignore[valid-type]
+    card_skin: CardSkin | None = None
+
+    def changes(self) -> dict[str, object]:
+        return {k: v for k, v in self.model_dump(exclude={"version"}).items() if v is not None}
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: Version | None = None
+    nickname: Nickname | None = None
+    avatar: Avatar | None = None  # null clears it
+    country: Country | None = None  # null clears it
+    settings: SettingsIn | None = None
+
+    def profile_changes(self) -> dict[str, object]:
+        fields = self.model_fields_set & {"nickname", "avatar", "country"}
+        return {name: getattr(self, name) for name in fields}
+
+    @model_validator(mode="after")
+    def _check(self) -> "ProfileIn":
+        if "nickname" in self.model_fields_set and self.nickname is None:
+            raise ValueError("nickname cannot be null")
+        if self.profile_changes() and self.version is None:
+            raise ValueError("send the profile `version` you last read with a profile change")
+        if not self.profile_changes() and not (self.settings and self.settings.changes()):
+            raise ValueError("nothing to change")
+        return self
+
+
+@routes.get("/user/{id}")
+async def get_user(request: web.Request) -> web.Response:
+    claims = bearer_claims(request)
+    profile = await request.app[keys.SERVICES].accounts.profile(claims.user_id,
+                                                                path_int(request, "id"))
+    return respond(profile)
+
+
+async def _update_user(request: web.Request) -> web.Response:
+    claims = bearer_claims(request)
+    user_id = path_int(request, "id")
+    # Authorize before reading the body: another user's id learns nothing about validation.
+    if user_id != claims.user_id:
+        raise Forbidden("you may only change your own profile")
+    body = await read_body(request, ProfileIn)
+    change = ProfileChange(
+        version=body.version, profile=body.profile_changes() or None,
+        settings_version=body.settings.version if body.settings else None,
+        settings=(body.settings.changes() or None) if body.settings else None)
+    profile = await request.app[keys.SERVICES].accounts.update_profile(
+        claims.user_id, claims.device_id, user_id, change)
+    return respond(profile)
+
+
+routes.post("/user/{id}")(_update_user)
+routes.patch("/user/{id}")(_update_user)

@@ -1,0 +1,1 @@
+"""Socket.IO edge: connection auth, the single event wrapper, rooms, and delivery."""

@@ -1,0 +1,244 @@
+"""Broadcast fast path: a python-socketio client manager that encodes a room event once.
+
+The stock AsyncManager starts a task per recipient, and every socket runs a queue and a writer
+task, so one room event to 2000 members costs 2000 tasks and 4000 context switches. Here an
+emit encodes the Socket.IO packet once, builds the websocket frame once, and writes those same
+bytes straight to each member's transport when that socket's Engine.IO writer is idle.
+
+Per-socket order: a socket's writer is idle when its Engine.IO queue is empty and it is not
+suspended inside a send. Anything emitted earlier to that socket is then already on the
+transport, so a direct write lands behind it. Otherwise the shared packet goes into the
+socket's own queue (the ordered path Engine.IO already has), and the writer sends the
+pre-built frame when it gets there. Polling clients always take their queue.
+
+Never blocked by a slow socket: an emit does no I/O waits at all. A socket whose queue reaches
+`max_queued` packets is disconnected with the reason `SLOW_CONSUMER`; the queue holds
+references to the shared packet, so a slow member costs a pointer per event, not a copy.
+
+Everything else (acks with callbacks, binary attachments) goes through the stock manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from collections.abc import Iterable
+from typing import Any
+
+import socketio
+from aiohttp.web import WebSocketResponse
+from engineio import packet as eio_packet
+from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
+from socketio import packet as sio_packet
+
+log = logging.getLogger(__name__)
+
+SLOW_CONSUMER = "slow_consumer"  # the reason the disconnect handlers receive
+# Above this many bytes waiting in a transport's buffer, new events wait in the socket's queue
+# instead, so the queue bound (not the kernel) decides when a reader is too slow.
+DIRECT_WRITE_BUFFER_LIMIT = 64 * 1024
+
+_TEXT_FIN = 0x81
+
+
+def text_frame(payload: bytes) -> bytes:
+    """One unmasked, final websocket text frame (server to client, RFC 6455 section 5.2)."""
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", _TEXT_FIN, size)
+    elif size < 65536:
+        header = struct.pack("!BBH", _TEXT_FIN, 126, size)
+    else:
+        header = struct.pack("!BBQ", _TEXT_FIN, 127, size)
+    return header + payload
+
+
+class FramedText(str):
+    """An Engine.IO message as text, carrying its websocket frame built once for all members."""
+
+    frame: bytes
+
+
+def shared_message(encoded_sio_packet: str) -> eio_packet.Packet:
+    """An Engine.IO MESSAGE packet whose encoding (text and frame) is computed once."""
+    pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded_sio_packet)
+    wire = FramedText("4" + encoded_sio_packet)
+    wire.frame = text_frame(wire.encode())
+    # Engine.IO's writer and the polling payload both call encode(); they get the cached text.
+    pkt.encode_cache = wire
+    return pkt
+
+
+class ConfiguredWebSocket(EngineIOWebSocket):
+    """Engine.IO's aiohttp websocket with permessage-deflate chosen by settings."""
+
+    compress = False
+
+    def _response(self) -> WebSocketResponse:
+        return WebSocketResponse(max_msg_size=self.server.max_http_buffer_size,
+                                 compress=self.compress)
+
+    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = self._response()
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+
+class FastWebSocket(ConfiguredWebSocket):
+    """A websocket the fast path may write to directly while its Engine.IO writer is idle."""
+
+    manager: FastPathManager
+
+    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = self._response()
+        await self._sock.prepare(request)
+        self.environ = environ
+        self.sending = False
+        self.transport = self._sock._writer.transport  # type: ignore[union-attr]
+        # Engine.IO passes its socket's bound handler; the socket is the one this websocket serves.
+        self.eio_socket = self.handler.__self__
+        direct = not self._sock.compress  # a deflate stream cannot share one frame
+        if direct:
+            self.manager.attach(self.eio_socket.sid, self)
+        try:
+            await self.handler(self)
+        finally:
+            if direct:
+                self.manager.detach(self.eio_socket.sid, self)
+        return self._sock
+
+    async def send(self, message: Any) -> None:
+        # `sending` marks the writer as busy for the whole call, including the drain wait,
+        # so no direct write can overtake a packet the writer already took from the queue.
+        self.sending = True
+        try:
+            frame = getattr(message, "frame", None)
+            if frame is None or self._sock.compress:
+                await super().send(message)
+                return
+            if self.transport.is_closing():
+                raise ConnectionResetError("websocket transport is closing")
+            self.transport.write(frame)
+            if self.transport.get_write_buffer_size() > DIRECT_WRITE_BUFFER_LIMIT:
+                await self._sock._payload_writer.drain()  # type: ignore[union-attr]
+        finally:
+            self.sending = False
+
+
+class FastPathManager(socketio.AsyncManager):
+    """Room emits: encode once, frame once, write to idle websockets, queue for the rest."""
+
+    def __init__(self, max_queued: int = 1000):
+        super().__init__()
+        self.max_queued = max_queued
+        self._direct: dict[str, FastWebSocket] = {}
+        self._dropping: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Recipients served by a direct write, through a socket's queue, and dropped as slow.
+        self.direct_writes = 0
+        self.queued = 0
+        self.dropped = 0
+
+    def attach(self, eio_sid: str, ws: FastWebSocket) -> None:
+        self._direct[eio_sid] = ws
+
+    def detach(self, eio_sid: str, ws: FastWebSocket) -> None:
+        if self._direct.get(eio_sid) is ws:
+            del self._direct[eio_sid]
+
+    async def emit(self, event: str, data: Any, namespace: str, room: Any = None,
+                   skip_sid: Any = None, callback: Any = None, to: Any = None,
+                   **kwargs: Any) -> None:
+        room = to or room
+        if namespace not in self.rooms:
+            return
+        if callback is not None:
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                                      callback=callback, **kwargs)
+        if isinstance(data, tuple):
+            args = list(data)
+        elif data is not None:
+            args = [data]
+        else:
+            args = []
+        encoded = self.server.packet_class(sio_packet.EVENT, namespace=namespace,
+                                           data=[event, *args]).encode()
+        if isinstance(encoded, list):  # binary attachments: several packets, stock path
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                                      **kwargs)
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        members = (eio_sid for sid, eio_sid in self.get_participants(namespace, room)
+                   if sid not in skip)
+        self.deliver(shared_message(encoded), members)
+
+    def deliver(self, pkt: eio_packet.Packet, eio_sids: Iterable[str]) -> None:
+        """Hand one shared packet to each socket, in order, without waiting on any of them."""
+        frame = pkt.encode_cache.frame
+        direct = self._direct
+        sockets = self.server.eio.sockets
+        dropping = self._dropping
+        direct_writes = queued = 0
+        for eio_sid in eio_sids:
+            ws = direct.get(eio_sid)
+            sock = ws.eio_socket if ws is not None else sockets.get(eio_sid)
+            if sock is None or sock.closing or sock.closed or eio_sid in dropping:
+                continue
+            queue = sock.queue
+            # `upgraded`: during a polling→websocket upgrade the client still reads polling.
+            if (ws is not None and sock.upgraded and not ws.sending and queue.empty()
+                    and ws.transport.get_write_buffer_size() <= DIRECT_WRITE_BUFFER_LIMIT):
+                if not ws.transport.is_closing():
+                    ws.transport.write(frame)
+                    direct_writes += 1
+                continue
+            if queue.qsize() >= self.max_queued:
+                self._drop(eio_sid, sock, ws)
+                continue
+            queue.put_nowait(pkt)
+            queued += 1
+        self.direct_writes += direct_writes
+        self.queued += queued
+
+    def _drop(self, eio_sid: str, sock: Any, ws: FastWebSocket | None) -> None:
+        self.dropped += 1
+        self._dropping.add(eio_sid)
+        task = asyncio.get_running_loop().create_task(self._close_slow(eio_sid, sock, ws))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _close_slow(self, eio_sid: str, sock: Any, ws: FastWebSocket | None) -> None:
+        log.warning("disconnecting %s: %s (%d packets queued)", eio_sid, SLOW_CONSUMER,
+                    sock.queue.qsize())
+        try:
+            # abort: no CLOSE packet behind a full queue; the disconnect handlers see the reason.
+            await sock.close(wait=False, abort=True, reason=SLOW_CONSUMER)
+            if ws is not None:
+                ws.transport.abort()
+            else:
+                sock.queue.put_nowait(None)  # end a pending long-poll
+        finally:
+            self._dropping.discard(eio_sid)
+
+
+def install(sio: socketio.AsyncServer, *, compress: bool) -> None:
+    """Give this server's Engine.IO a websocket class with our compression choice.
+
+    With the fast path manager, that class also lets the manager write frames directly.
+    The driver table is copied so other servers in the process keep theirs.
+    """
+    manager = sio.manager
+    if isinstance(manager, FastPathManager):
+        ws_class: type = type("BoundFastWebSocket", (FastWebSocket,),
+                              {"compress": compress, "manager": manager})
+    else:
+        ws_class = type("BoundWebSocket", (ConfiguredWebSocket,), {"compress": compress})
+    sio.eio._async = {**sio.eio._async, "websocket": ws_class}
+
+
+def make_client_manager(fast_path: bool, max_queued: int) -> socketio.AsyncManager:
+    return FastPathManager(max_queued) if fast_path else socketio.AsyncManager()
