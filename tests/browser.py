@@ -165,3 +165,91 @@ async def clock(server, host, tid: str, action: str) -> None:
     status, reply = await api(server, "POST", f"/tournament/{tid}/clock", user=host,
                               json={"action": action})
     assert status == 200, reply
+
+
+class NetworkPlug:
+    """A TCP relay between the browser and the server whose cable a test can pull.
+
+    Chromium's offline emulation (`context.set_offline`) sets `navigator.onLine` and fires the
+    events the page listens to, but requests routed through a service worker may still leave
+    the browser. With the plug out nothing reaches the server, so "offline" is real.
+    """
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.connected = True
+        self.url = ""
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> NetworkPlug:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        self.pull()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def pull(self) -> None:
+        """Cut every open connection and refuse new ones until `plug_in`."""
+        self.connected = False
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    def plug_in(self) -> None:
+        self.connected = True
+
+    async def _relay(self, client_reader: asyncio.StreamReader,
+                     client_writer: asyncio.StreamWriter) -> None:
+        if not self.connected:
+            client_writer.transport.abort()
+            return
+        try:
+            server_reader, server_writer = await asyncio.open_connection("127.0.0.1",
+                                                                         self.target_port)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self._writers.update((client_writer, server_writer))
+        try:
+            await asyncio.gather(self._pipe(client_reader, server_writer),
+                                 self._pipe(server_reader, client_writer))
+        finally:
+            for writer in (client_writer, server_writer):
+                self._writers.discard(writer)
+                writer.transport.abort()
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.transport.abort()
+
+
+@pytest.fixture
+async def network_plug(pwa_server: Any) -> AsyncIterator[NetworkPlug]:
+    """The PWA server reached through a plug the test can pull (`plug.url` is its address)."""
+    port = int(pwa_server.url.rsplit(":", 1)[1])
+    plug = await NetworkPlug(port).start()
+    yield plug
+    await plug.stop()
+
+
+async def go_offline(context: Any, plug: NetworkPlug) -> None:
+    plug.pull()
+    await context.set_offline(True)
+
+
+async def go_online(context: Any, plug: NetworkPlug) -> None:
+    plug.plug_in()
+    await context.set_offline(False)

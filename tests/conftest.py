@@ -15,7 +15,7 @@ from server import keys
 from server.app import create_app
 from server.settings import Settings, load_settings
 from tests import services
-from tests.browser import browser, pwa_server  # noqa: F401  (fixtures of the PWA suites)
+from tests.browser import browser, network_plug, pwa_server  # noqa: F401  (PWA suite fixtures)
 from tests.services import MISSING, MotoS3, require
 
 

@@ -6,21 +6,21 @@ from models.accounts import UserSettings
 from models.ai import RlBuffer
 from models.history import HandHistory
 from tests.apiclient import api
-from tests.browser import PASSWORD, PwaPage, new_login
+from tests.browser import PASSWORD, PwaPage, go_offline, go_online, new_login
 
 
 async def hands_on_server(user_id: int) -> int:
     return await HandHistory.filter(user_id=user_id).count()
 
 
-async def test_twenty_hands_recorded_offline_reach_the_server_exactly_once(pwa_server, browser):
+async def test_twenty_hands_recorded_offline_reach_the_server_exactly_once(network_plug, browser):
     context = await browser.new_context()
-    page = await PwaPage.open(context, pwa_server.url)
+    page = await PwaPage.open(context, network_plug.url)
     await page.sign_up(new_login())
     user_id = await page.user_id()
     assert not await page.banner_visible()
 
-    await context.set_offline(True)
+    await go_offline(context, network_plug)
     await page.wait_for("document.getElementById('status').textContent === 'offline'")
     for _ in range(20):
         await page.page.click("#record-hand")
@@ -30,7 +30,7 @@ async def test_twenty_hands_recorded_offline_reach_the_server_exactly_once(pwa_s
     assert await page.banner_visible()
     assert await hands_on_server(user_id) == 0
 
-    await context.set_offline(False)
+    await go_online(context, network_plug)
     await page.wait_for("document.getElementById('queue-length').textContent === '0'")
     await page.wait_connected()
 
@@ -42,14 +42,14 @@ async def test_twenty_hands_recorded_offline_reach_the_server_exactly_once(pwa_s
     assert await hands_on_server(user_id) == 20
 
 
-async def test_the_queue_outlives_the_page_closed_and_reopened_while_offline(pwa_server, browser):
+async def test_the_queue_outlives_the_page_closed_and_reopened_while_offline(network_plug, browser):
     context = await browser.new_context()
-    page = await PwaPage.open(context, pwa_server.url)
+    page = await PwaPage.open(context, network_plug.url)
     await page.sign_up(new_login())
     await page.wait_service_worker()
     user_id = await page.user_id()
 
-    await context.set_offline(True)
+    await go_offline(context, network_plug)
     await page.wait_for("document.getElementById('status').textContent === 'offline'")
     for _ in range(5):
         await page.page.click("#record-hand")
@@ -57,29 +57,29 @@ async def test_the_queue_outlives_the_page_closed_and_reopened_while_offline(pwa
     await page.page.close()
 
     # Still offline: the service worker serves the page, IndexedDB still holds the queue.
-    page = await PwaPage.open(context, pwa_server.url)
+    page = await PwaPage.open(context, network_plug.url)
     assert await page.user_id() == user_id
     await page.wait_for("document.getElementById('queue-length').textContent === '5'")
     assert await page.banner_visible()
     assert (await page.settings())["theme"] == "classic"  # the last profile seen, kept too
     assert await hands_on_server(user_id) == 0
 
-    await context.set_offline(False)
+    await go_online(context, network_plug)
     await page.wait_for("document.getElementById('queue-length').textContent === '0'")
     assert await hands_on_server(user_id) == 5
     assert not await page.banner_visible()
 
 
-async def test_settings_and_learning_lines_written_offline_are_applied_on_return(pwa_server,
-                                                                                  browser):
+async def test_settings_and_learning_lines_written_offline_are_applied_on_return(
+        pwa_server, network_plug, browser):
     context = await browser.new_context()
-    page = await PwaPage.open(context, pwa_server.url)
+    page = await PwaPage.open(context, network_plug.url)
     login = new_login()
     await page.sign_up(login)
     user_id = await page.user_id()
     version = int((await page.settings())["version"])
 
-    await context.set_offline(True)
+    await go_offline(context, network_plug)
     await page.wait_for("document.getElementById('status').textContent === 'offline'")
     await page.page.select_option("#theme-select", "dark")
     await page.page.evaluate("""window.feltsync.recordRlLines([
@@ -95,7 +95,7 @@ async def test_settings_and_learning_lines_written_offline_are_applied_on_return
                           json={"settings": {"version": version, "bgm_on": False}})
     assert status == 200
 
-    await context.set_offline(False)
+    await go_online(context, network_plug)
     await page.wait_for("document.getElementById('queue-length').textContent === '0'")
 
     stored = await UserSettings.get(user_id=user_id)
