@@ -72,3 +72,34 @@ async def test_a_delivery_failure_never_fails_the_business_action(server, room):
     record = await EventBus(broken).publish(room_f, "e", {"kept": True})
     stored = await RoomEvent.get(room=room_f, seq=record.seq)
     assert stored.payload == {"kept": True}
+
+
+async def test_a_burst_of_publishes_shares_commits_and_keeps_each_callers_order(server, room):
+    room_g = room("g")
+    deliveries: list[list[int]] = []
+
+    async def deliver(events):
+        deliveries.append([e.seq for e in events])
+
+    bus = EventBus(deliver)
+    records = await asyncio.gather(*(bus.publish(room_g, "e", {"i": i}) for i in range(50)))
+
+    assert [r.payload["i"] for r in records] == list(range(50))
+    assert [r.seq for r in records] == list(range(1, 51))  # publish order is seq order
+    assert len(deliveries) < 50  # group-committed: fewer deliveries than events
+    assert [seq for group in deliveries for seq in group] == list(range(1, 51))
+
+
+async def test_one_bad_publish_in_a_group_fails_only_its_caller(bus, room):
+    room_h = room("h")
+    outcomes = await asyncio.gather(
+        bus.publish(room_h, "e", {"i": 1}),
+        bus.publish(room_h, "e", {"unstorable": object()}),
+        bus.publish(room_h, "e", {"i": 3}),
+        return_exceptions=True)
+
+    assert isinstance(outcomes[1], Exception)
+    assert [outcomes[0].payload, outcomes[2].payload] == [{"i": 1}, {"i": 3}]
+    stored = await RoomEvent.filter(room=room_h).order_by("seq").values_list("payload", flat=True)
+    assert stored == [{"i": 1}, {"i": 3}]
+    assert [(e.seq, e.payload) for e in bus.delivered] == [(1, {"i": 1}), (2, {"i": 3})]

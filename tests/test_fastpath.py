@@ -238,3 +238,41 @@ async def test_bench_events_exist_only_when_bench_room_is_on(start_app, make_set
     on = await start_app(make_settings(bench_room=True))
     assert "bench:pub" not in realtime(off).sio.handlers.get("/", {})
     assert {"bench:join", "bench:pub"} <= set(realtime(on).sio.handlers["/"])
+
+
+@pytest.mark.usefixtures("node_ready")
+async def test_runs_of_room_events_arrive_whole_and_in_order_with_direct_emits(sqlite_server):
+    """`emit_many` (a group commit's events) interleaved with single emits, busy and idle."""
+    app = sqlite_server
+    user = await create_user(app)
+    manager = realtime(app).sio.manager
+    node = asyncio.create_task(run_node("fastpath_order.mjs", app.url, user.token,
+                                        "websocket,websocket,polling", timeout=60))
+    sids = await room_members(app, user_room(user.id), 3)
+    sio = realtime(app).sio
+    expected: dict[str, list[int]] = {sid: [] for sid in sids}
+    k = 0
+    for step in range(120):
+        if step % 4 == 1:
+            target = sids[step % len(sids)]
+            await sio.emit("probe:event", {"k": k, "pad": "s"}, to=target)
+            expected[target].append(k)
+            k += 1
+            continue
+        size = 1 + step % 5
+        pad = BIG if step % 9 == 0 else "s"  # now and then a writer is left busy
+        run = [("probe:event", {"k": k + i, "pad": pad}) for i in range(size)]
+        await manager.emit_many(run, "/", user_room(user.id))
+        for sid in sids:
+            expected[sid].extend(range(k, k + size))
+        k += size
+        if step % 10 == 0:
+            await asyncio.sleep(0)
+    await sio.emit("probe:end", {}, room=user_room(user.id))
+    result = await node
+
+    assert "error" not in result, result
+    for sock in result["sockets"]:
+        assert sock["ks"] == expected[sock["id"]], sock["transport"]
+    assert manager.direct_writes > 0 and manager.queued > 0
+    assert manager.dropped == 0

@@ -77,13 +77,17 @@ class LocalDelivery:
                 by_room[record.room].append(record)
         for room, records in by_room.items():
             async with self.lock(room):
+                run: list[RoomEventRecord] = []  # consecutive seqs, emitted together
                 for record in sorted(records, key=lambda r: r.seq):
-                    last = self._delivered.get(room)
+                    last = run[-1].seq if run else self._delivered.get(room)
                     if last is None or record.seq <= last:
                         continue
                     if record.seq > last + 1:
+                        await self._emit_run(run)
+                        run = []
                         await self._fill_locked(room, upto=record.seq - 1)
-                    await self._emit(record)
+                    run.append(record)
+                await self._emit_run(run)
                 self._check_backlog(room)
 
     async def fill(self, room: str, upto: int | None = None) -> None:
@@ -109,13 +113,29 @@ class LocalDelivery:
                 return
 
     async def _emit(self, record: RoomEventRecord) -> None:
-        self._delivered[record.room] = record.seq
+        await self._emit_run([record])
+
+    async def _emit_run(self, records: list[RoomEventRecord]) -> None:
+        """Emit consecutive events of one room; a fast-path manager writes them in one go."""
+        if not records:
+            return
+        room = records[0].room
+        self._delivered[room] = records[-1].seq
+        emit_many = getattr(self.sio.manager, "emit_many", None)
         try:
-            await self.sio.emit(record.event, record.wire(), room=record.room)
-            self.delivered += 1
+            if emit_many is not None and len(records) > 1:
+                await emit_many([(r.event, r.wire()) for r in records], "/", room)
+            else:
+                for record in records:
+                    await self.sio.emit(record.event, record.wire(), room=room)
+            self.delivered += len(records)
         except Exception:
             self.failures += 1
-            log.exception("emit of %s seq %d failed", record.room, record.seq)
+            log.exception("emit of %s seq %d..%d failed", room, records[0].seq, records[-1].seq)
+        for record in records:
+            await self._after_emit(record)
+
+    async def _after_emit(self, record: RoomEventRecord) -> None:
         for hook in self.after_emit:
             try:
                 await hook(record)
