@@ -6,6 +6,7 @@ from server.realtime.dispatch import EventSpec
 
 
 def all_events() -> list[EventSpec]:
-    from events import auth, chat, rooms, system, tournament
+    from events import auth, chat, console, rooms, system, tournament
 
-    return [*system.EVENTS, *auth.EVENTS, *rooms.EVENTS, *chat.EVENTS, *tournament.EVENTS]
+    return [*system.EVENTS, *auth.EVENTS, *rooms.EVENTS, *chat.EVENTS, *tournament.EVENTS,
+            *console.EVENTS]

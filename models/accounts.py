@@ -1,6 +1,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from models.history import SyncedRow
+
 
 class User(Model):
     id = fields.BigIntField(primary_key=True)
@@ -18,7 +20,9 @@ class User(Model):
         table = "users"
 
 
-class UserSettings(Model):
+# One row per user, also the WatermelonDB `settings` table (its record id is the user id).
+# Every change takes a sync clock tick (`last_modified`), so devices pull it.
+class UserSettings(SyncedRow):
     id = fields.BigIntField(primary_key=True)
     user = fields.OneToOneField("accounts.User", related_name="settings", on_delete=fields.CASCADE)
     se_on = fields.BooleanField(default=True)

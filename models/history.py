@@ -88,3 +88,24 @@ class SyncClock(Model):
 
     class Meta:
         table = "sync_clock"
+
+
+class AppliedBatchOp(Model):
+    """A `POST /batch` item that was applied, kept so a resend of it applies nothing again.
+
+    Written in the same transaction as the change it records, and unique per user, op and
+    client id, so two concurrent sends of one item apply it once. `result` is what the first
+    send answered, and every resend answers it again.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField("accounts.User", related_name="applied_batch_ops",
+                                  on_delete=fields.CASCADE)
+    op = fields.CharField(max_length=32)
+    client_id = fields.CharField(max_length=64)
+    result = fields.JSONField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "applied_batch_ops"
+        unique_together = (("user", "op", "client_id"),)

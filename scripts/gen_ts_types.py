@@ -8,8 +8,12 @@ client types are derived from them and never written by hand:
 
 Pipeline: collect models → one JSON Schema document (`$defs` per named type) → the npm
 package json-schema-to-typescript (installed in sdk/node_modules) → one .ts file. Adding a
-model is one line in `REQUEST_BODIES`; socket events are taken from `events.all_events()`.
+model is one line in `REQUEST_BODIES`; socket events are taken from `events.all_events()`,
+what the server sends and answers from `events.schemas` (`SERVER_EVENTS`, `REPLIES`).
 Another source of schemas (OpenAPI components, say) only has to produce more `$defs`.
+
+The socket.io-client typings come last: `ServerToClientEvents` and `ClientToServerEvents`,
+for `io(url) as Socket<ServerToClientEvents, ClientToServerEvents>`.
 """
 
 from __future__ import annotations
@@ -61,6 +65,16 @@ def event_payloads() -> dict[str, tuple[str, type[BaseModel]]]:
     return {spec.name: (event_type_name(spec.name), spec.schema) for spec in all_events()}
 
 
+def socket_models() -> dict[str, type[BaseModel]]:
+    """Server→client event data, ack replies and the error body, by TypeScript name."""
+    from events.schemas import REPLIES, SERVER_EVENTS, ErrorBody
+
+    models: dict[str, type[BaseModel]] = {"ErrorBody": ErrorBody}
+    for model in [*(e.data for e in SERVER_EVENTS), *REPLIES.values()]:
+        models[model.__name__] = model
+    return models
+
+
 def event_type_name(event: str) -> str:
     """`room:join` → `RoomJoinPayload`."""
     words = event.replace(":", "_").replace("-", "_").split("_")
@@ -69,11 +83,14 @@ def event_type_name(event: str) -> str:
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     """Point `$ref`s at renamed defs and drop pydantic's per-field titles (each title would
-    become a TypeScript alias of its own, such as `type Token = string`)."""
+    become a TypeScript alias of its own, such as `type Token = string`), and defaults beside
+    a `$ref` (the referenced type plus a default reads as a new type, `JsonValue1`)."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
             if key == "title" and isinstance(value, str):
+                continue
+            if key == "default" and "$ref" in node:
                 continue
             if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
                 name = value.removeprefix("#/$defs/")
@@ -102,14 +119,18 @@ def add_model(defs: dict[str, Any], name: str, model: type[BaseModel],
             raise SystemExit(f"two different schemas are both called {target}")
         defs.setdefault(target, inner_schema)
     defs[name] = {**_rename_refs(schema, renames), "title": name}
+    if not schema.get("properties") and schema.get("additionalProperties") is False:
+        # An empty interface (`{}`) would accept any object: say "no keys" instead.
+        defs[name]["tsType"] = "Record<string, never>"
 
 
 def protocol_schema() -> dict[str, Any]:
     """One JSON Schema document with every client type in `$defs`."""
     defs: dict[str, Any] = {}
     bodies = request_bodies()
-    listed = {model.__name__: name for name, model in bodies.items()}
-    for name, model in bodies.items():
+    sent = socket_models()
+    listed = {model.__name__: name for name, model in {**sent, **bodies}.items()}
+    for name, model in {**bodies, **sent}.items():
         add_model(defs, name, model, listed)
     events = event_payloads()
     for type_name, model in events.values():
@@ -134,28 +155,74 @@ def protocol_schema() -> dict[str, Any]:
     }
 
 
-# json-schema-to-typescript's own API, run by Node from the sdk package.
+def socket_interfaces() -> str:
+    """The two socket.io-client event maps, in terms of the types the schema document names."""
+    from events import all_events
+    from events.schemas import REPLIES, SERVER_EVENTS
+
+    lines = [
+        "/** How a room event arrives: its room, its seq in that room, and the event's data. */",
+        "export interface RoomEventWire<D> { room: string; seq: number; data: D; }",
+        "/** Every ack: the client→server event's answer, or why it was refused. */",
+        "export type AckEnvelope<D> = { status: \"ok\"; data: D } | "
+        "{ status: \"error\"; error: ErrorBody };",
+        "/** Server→client events: `io(url) as Socket<ServerToClientEvents, "
+        "ClientToServerEvents>`. */",
+        "export interface ServerToClientEvents {",
+    ]
+    for event in SERVER_EVENTS:
+        data = event.data.__name__
+        payload = f"RoomEventWire<{data}>" if event.room_event else data
+        lines.append(f'  "{event.name}": (payload: {payload}) => void;')
+    lines += ["}",
+              "/** Client→server events: each takes its payload and an ack with the envelope. */",
+              "export interface ClientToServerEvents {"]
+    for spec in sorted(all_events(), key=lambda spec: spec.name):
+        reply = REPLIES.get(spec.name)
+        if reply is None:
+            raise SystemExit(f"events.schemas.REPLIES has no reply model for {spec.name}")
+        lines.append(f'  "{spec.name}": (payload: {event_type_name(spec.name)}, '
+                     f"ack: (answer: AckEnvelope<{reply.__name__}>) => void) => void;")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# json-schema-to-typescript's own API, run by Node from the sdk package; the socket event maps
+# are appended, formatted in the same style by the prettier it depends on (not one of ours).
 _COMPILE_JS = """
 import { compile } from "json-schema-to-typescript";
+import { createRequire } from "node:module";
+const fromSdk = createRequire(process.cwd() + "/");
+const { format } = createRequire(fromSdk.resolve("json-schema-to-typescript"))("prettier");
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
-const ts = await compile(JSON.parse(input), process.argv[1], {
+const { schema, appended } = JSON.parse(input);
+const style = { printWidth: 100 };
+const ts = await compile(schema, process.argv[1], {
   bannerComment: process.argv[2], additionalProperties: false, unreachableDefinitions: true,
-  strictIndexSignatures: true, format: true, style: { printWidth: 100 },
+  strictIndexSignatures: true, format: true, style,
 });
-process.stdout.write(ts);
+const tail = await format(appended, { parser: "typescript", bracketSpacing: false, semi: true,
+  singleQuote: false, tabWidth: 2, trailingComma: "none", useTabs: false, ...style });
+process.stdout.write(ts + "\\n" + tail);
 """
 
 
-def to_typescript(schema: dict[str, Any]) -> str:
+def to_typescript(schema: dict[str, Any], appended: str = "") -> str:
     if not (SDK_DIR / "node_modules" / "json-schema-to-typescript").is_dir():
         raise SystemExit("sdk/node_modules is missing: run `npm ci` in sdk/ (make types does)")
     done = subprocess.run(
         ["node", "--input-type=module", "-e", _COMPILE_JS, ROOT_TYPE, BANNER],
-        input=json.dumps(schema), capture_output=True, text=True, cwd=SDK_DIR, check=False)
+        input=json.dumps({"schema": schema, "appended": appended}), capture_output=True,
+        text=True, cwd=SDK_DIR, check=False)
     if done.returncode != 0:
         raise SystemExit(f"json-schema-to-typescript failed:\n{done.stderr}")
     return done.stdout
+
+
+def _shown(path: Path) -> str:
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,17 +231,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="compare with the committed file instead of writing it")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    generated = to_typescript(protocol_schema())
+    generated = to_typescript(protocol_schema(), socket_interfaces())
     if args.check:
         current = args.output.read_text() if args.output.exists() else ""
         if current != generated:
-            print(f"{args.output.relative_to(ROOT)} is out of date: run `make types`",
+            print(f"{_shown(args.output)} is out of date: run `make types`",
                   file=sys.stderr)
             return 1
         return 0
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(generated)
-    print(f"wrote {args.output.relative_to(ROOT)}")
+    print(f"wrote {_shown(args.output)}")
     return 0
 
 

@@ -43,4 +43,5 @@ def create_app(settings: Settings) -> web.Application:
                             lifecycle.blob_store,
                             lifecycle.tournament_clock])
     app.cleanup_ctx.append(realtime.running)  # after the database: its loops read the log
+    app.cleanup_ctx.append(lifecycle.console_feed)  # reads the database and the realtime core
     return app

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from server import keys
+from server.realtime.console_feed import ConsoleFeed
 from server.storage.blobs import S3BlobStore, open_blob_store
 from server.storage.orm import shared_orm
 from server.storage.redis import make_redis
@@ -61,6 +62,17 @@ async def tournament_clock(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(interval)
 
     task = asyncio.create_task(tick_forever(), name="tournament-clock")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def console_feed(app: web.Application) -> AsyncIterator[None]:
+    """Push the admin console's snapshots; idle while nobody is subscribed."""
+    feed = ConsoleFeed(app[keys.REALTIME], app[keys.SERVICES].console,
+                       app[keys.SETTINGS].instance_id, app[keys.SETTINGS].console_interval)
+    task = asyncio.create_task(feed.run(), name="console-feed")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     uvloop: bool = False  # measured within noise of asyncio on the fan-out bench; opt in
     bench_room: bool = False  # `bench:join` / `bench:pub` for the fan-out benchmark only
     tournament_tick_seconds: float = Field(0.5, gt=0, le=60)  # how often due clock changes are announced
+    console_interval: float = Field(1.0, ge=0.1, le=60)  # seconds between admin console pushes
 
     # Realtime core: per-socket protection, log retention per room kind, gap checks, presence.
     socket_event_rate: float = Field(20.0, gt=0)  # client events per second, sustained

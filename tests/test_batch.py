@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 
 import aiohttp
 
+from models.accounts import UserSettings
+from models.ai import RlBuffer
 from models.history import HandHistory, MixedGameHistory, TournamentHistory
+from models.realtime import RoomEvent
 from tests.factories import create_user
 
 
@@ -100,7 +105,7 @@ async def test_items_are_answered_one_by_one_and_a_bad_item_spoils_only_itself(s
     )
     # Applied in order: the clash is judged against op-1, stored just before it.
     assert by_id["clash"]["code"] == "conflict"
-    assert by_id["later"]["code"] == "unsupported_op"
+    assert by_id["later"]["status"] == "ok" and by_id["later"]["data"]["theme"] == "dark"
     assert by_id["nope"]["code"] == "unsupported_op"
     assert all(by_id[i]["status"] == "ok" for i in ("op-1", "op-2", "op-3", "op-4"))
     assert await counts(user.id) == (2, 1, 1)
@@ -200,3 +205,147 @@ async def test_a_run_of_one_op_is_stored_once_and_a_bad_item_in_it_fails_alone(s
     _, res = await send(server, {"operations": fresh}, user.headers)
     assert [r["status"] for r in res["data"]["results"]] == ["ok", "ok", "error", "ok", "ok"]
     assert await counts(user.id) == (44, 0, 0)
+
+
+def rl_line(reward: float = 1.0, **extra):
+    return {"game": "badugi", "model_version": "badugi_v5", "state": {"cards": [1, 2]},
+            "action": "raise", "reward": reward, **extra}
+
+
+async def settings_events(user_id):
+    return await RoomEvent.filter(room=f"user_{user_id}", event="settings:update").order_by("seq")
+
+
+async def test_a_queued_settings_change_applies_once_however_often_it_is_resent(server):
+    user = await create_user(server)
+    operations = [{"id": "set-1", "op": "settings", "data": {"theme": "dark", "bgm_on": False}}]
+    answers = [await send(server, {"operations": operations}, user.headers) for _ in range(3)]
+    assert all(status == 200 for status, _ in answers), answers
+    assert answers[0][1] == answers[1][1] == answers[2][1]
+    result = answers[0][1]["data"]["results"][0]
+    assert result["status"] == "ok", result
+    assert result["data"] == {"se_on": True, "bgm_on": False, "theme": "dark",
+                              "card_skin": "standard", "version": 2}
+    row = await UserSettings.get(user_id=user.id)
+    assert (row.theme, row.bgm_on, row.version) == ("dark", False, 2)
+    assert row.last_modified > 0 and row.changed_by_device == ""
+    events = await settings_events(user.id)
+    assert len(events) == 1
+    assert events[0].payload == {"user_id": user.id, **result["data"], "device_id": "dev-1"}
+
+
+async def test_a_queued_settings_change_overwrites_only_the_fields_it_names(server):
+    user = await create_user(server)
+    await UserSettings.create(user_id=user.id, theme="light", card_skin="gold", version=7)
+    status, res = await send(
+        server, {"operations": [{"id": "a", "op": "settings", "data": {"se_on": False}}]},
+        user.headers)
+    assert status == 200 and res["data"]["results"][0]["status"] == "ok", res
+    row = await UserSettings.get(user_id=user.id)
+    assert (row.se_on, row.theme, row.card_skin, row.version) == (False, "light", "gold", 8)
+
+
+async def test_queued_rl_lines_are_stored_once_however_often_they_are_resent(server):
+    user = await create_user(server)
+    lines = [rl_line(reward=float(i), step=i) for i in range(3)]
+    operations = [{"id": "rl-1", "op": "rl_lines", "data": lines}]
+    answers = [await send(server, {"operations": operations}, user.headers) for _ in range(3)]
+    assert all(status == 200 for status, _ in answers), answers
+    assert answers[0][1] == answers[1][1] == answers[2][1]
+    result = answers[0][1]["data"]["results"][0]
+    assert result["status"] == "ok" and result["data"]["accepted"] == 3, result
+    stored = await RlBuffer.filter(user_id=user.id).order_by("id")
+    assert [json.loads(r.data_jsonl) for r in stored] == lines
+    assert {r.upload_id for r in stored} == {result["data"]["upload_id"]}
+
+
+async def test_invalid_settings_and_rl_lines_fail_alone_and_store_nothing(server):
+    user = await create_user(server)
+    too_long = rl_line(info={"pad": "x" * server.settings.rl_line_max_bytes})
+    bad = {
+        "theme": ("settings", {"theme": "neon"}),
+        "type": ("settings", {"se_on": "yes"}),
+        "extra": ("settings", {"theme": "dark", "password": "x"}),
+        "versioned": ("settings", {"version": 1, "theme": "dark"}),
+        "empty": ("settings", {}),
+        "nulls": ("settings", {"theme": None}),
+        "not_obj": ("settings", ["dark"]),
+        "one_bad_line": ("rl_lines", [rl_line(), rl_line(reward="lots"), rl_line()]),
+        "no_reward": ("rl_lines", [rl_line(), {**rl_line(), "reward": None}]),
+        "not_a_line": ("rl_lines", [rl_line(), 5]),
+        "too_long": ("rl_lines", [rl_line(), too_long]),
+        "no_lines": ("rl_lines", []),
+        "not_list": ("rl_lines", rl_line()),
+    }
+    operations = [{"id": key, "op": op, "data": data} for key, (op, data) in bad.items()]
+    operations.insert(3, {"id": "good", "op": "settings", "data": {"card_skin": "gold"}})
+    status, res = await send(server, {"operations": operations}, user.headers)
+    assert status == 200, res
+    results = {r["id"]: r for r in res["data"]["results"]}
+    assert results.pop("good")["status"] == "ok"
+    assert all(r["status"] == "error" for r in results.values()), results
+    assert results["one_bad_line"]["code"] == "invalid_lines"
+    assert results["one_bad_line"]["details"][0]["line"] == 2
+    assert "line 2" in results["one_bad_line"]["message"]
+    assert results["too_long"]["details"][0]["line"] == 2
+    assert results["empty"]["code"] == "nothing_to_change"
+    assert results["theme"]["code"] == "validation_failed"
+    assert await RlBuffer.filter(user_id=user.id).count() == 0
+    row = await UserSettings.get(user_id=user.id)
+    assert (row.theme, row.se_on, row.card_skin, row.version) == ("classic", True, "gold", 2)
+    assert len(await settings_events(user.id)) == 1
+
+
+async def test_mixed_ops_are_applied_in_order_and_answered_in_order(server):
+    user = await create_user(server)
+    hand = queue()[0]
+    operations = [
+        {"id": "s-1", "op": "settings", "data": {"theme": "dark"}},
+        hand,
+        {"id": "rl-1", "op": "rl_lines", "data": [rl_line(reward=1.0)]},
+        {"id": "s-2", "op": "settings", "data": {"theme": "light", "se_on": False}},
+        {"id": "rl-2", "op": "rl_lines", "data": [rl_line(reward=2.0)]},
+        {"id": "s-3", "op": "settings", "data": {"theme": "high_contrast"}},
+        {"id": "nope", "op": "no_such_op", "data": {}},
+    ]
+    for _ in range(2):
+        status, res = await send(server, {"operations": operations}, user.headers)
+        assert status == 200, res
+        results = res["data"]["results"]
+        assert [r["id"] for r in results] == [o["id"] for o in operations]
+        assert [r["status"] for r in results] == ["ok"] * 6 + ["error"]
+        assert [r["data"]["version"] for r in results if r["id"].startswith("s-")] == [2, 3, 4]
+    row = await UserSettings.get(user_id=user.id)
+    assert (row.theme, row.se_on, row.version) == ("high_contrast", False, 4)
+    assert [e.payload["theme"] for e in await settings_events(user.id)] == [
+        "dark", "light", "high_contrast"]
+    stored = await RlBuffer.filter(user_id=user.id).order_by("id")
+    assert [json.loads(r.data_jsonl)["reward"] for r in stored] == [1.0, 2.0]
+    assert await counts(user.id) == (1, 0, 0)
+
+
+async def test_queued_ops_write_only_the_callers_rows(server):
+    alice = await create_user(server)
+    bob = await create_user(server)
+    operations = [{"id": "same-id", "op": "settings", "data": {"theme": "dark"}},
+                  {"id": "rl", "op": "rl_lines", "data": [rl_line()]}]
+    await send(server, {"operations": operations}, alice.headers)
+    _, res = await send(server, {"operations": operations}, bob.headers)
+    assert all(r["status"] == "ok" for r in res["data"]["results"]), res
+    for user in (alice, bob):  # one client id, two users: applied for each of them
+        assert (await UserSettings.get(user_id=user.id)).version == 2
+        assert await RlBuffer.filter(user_id=user.id).count() == 1
+
+
+async def test_concurrent_resends_of_one_queue_apply_each_item_once(server):
+    user = await create_user(server)
+    operations = [{"id": "s", "op": "settings", "data": {"theme": "dark"}},
+                  {"id": "rl", "op": "rl_lines", "data": [rl_line(), rl_line(reward=2.0)]}]
+    answers = await asyncio.gather(
+        *(send(server, {"operations": operations}, user.headers) for _ in range(4)))
+    assert all(status == 200 for status, _ in answers), answers
+    assert all(a[1] == answers[0][1] for a in answers)
+    assert [r["status"] for r in answers[0][1]["data"]["results"]] == ["ok", "ok"]
+    assert (await UserSettings.get(user_id=user.id)).version == 2
+    assert len(await settings_events(user.id)) == 1
+    assert await RlBuffer.filter(user_id=user.id).count() == 2

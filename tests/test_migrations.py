@@ -18,7 +18,7 @@ EXPECTED_TABLES = {
     "ai_model_families", "tournaments", "tournament_snapshots",
     "chat_messages",
     "rating_results", "rating_changes",
-    "sync_clock",
+    "sync_clock", "applied_batch_ops",
 }
 
 

@@ -8,7 +8,9 @@ import uuid
 import aiohttp
 
 from models.accounts import Device as DeviceRow
+from models.accounts import UserSettings
 from models.history import HandHistory, SyncClock
+from models.realtime import RoomEvent
 from tests.factories import create_user
 
 
@@ -100,7 +102,7 @@ async def test_first_sync_sends_live_rows_as_created_and_no_tombstones(server):
     row = first["hands"]["created"][0]
     assert set(row) == {"id", "game_type", "tournament_id", "record_json"}  # no _status/_changed
     assert json.loads(row["record_json"]) == {"pot": 10}
-    assert set(first) == {"hands", "tournament_results", "mixed_games"}
+    assert set(first) == {"hands", "tournament_results", "mixed_games", "settings"}
 
 
 async def test_the_clock_is_never_zero_and_rises_with_every_change(server):
@@ -288,3 +290,129 @@ async def test_an_update_of_a_missing_row_creates_it_only_when_complete(server):
     complete = hand_row()
     await phone.push(changes(updated=[complete]))
     assert await HandHistory.filter(user_id=user.id, hand_id=complete["id"]).exists()
+
+
+# --- settings: one record per user, id = the user id ---------------------------------------
+
+SETTINGS_COLUMNS = {"id", "se_on", "bgm_on", "theme", "card_skin", "version"}
+
+
+async def settings_user(server):
+    user, phone, tablet = await two_devices(server)
+    await UserSettings.create(user_id=user.id)
+    return user, phone, tablet
+
+
+async def rest_settings(server, user, **change):
+    async with (
+        aiohttp.ClientSession() as http,
+        http.patch(
+            f"{server.url}/api/v1/user/{user.id}",
+            json={"settings": change},
+            headers=user.headers,
+        ) as res,
+    ):
+        return res.status, await res.json()
+
+
+async def settings_events(user_id):
+    return await RoomEvent.filter(room=f"user_{user_id}", event="settings:update").order_by("seq")
+
+
+async def test_settings_are_pulled_with_server_clock_stamps(server):
+    user, phone, tablet = await settings_user(server)
+    first = await phone.pull()
+    assert first["settings"] == {
+        "created": [{"id": str(user.id), "se_on": True, "bgm_on": True, "theme": "classic",
+                     "card_skin": "standard", "version": 1}],
+        "updated": [], "deleted": [],
+    }
+    status, res = await rest_settings(server, user, version=1, theme="dark")
+    assert status == 200, res
+    row = await UserSettings.get(user_id=user.id)
+    assert phone.last_pulled_at < row.last_modified <= (await SyncClock.get(id=1)).value
+    got = await phone.pull()
+    assert got["settings"]["created"] == [] and got["settings"]["deleted"] == []
+    assert [(r["id"], r["theme"], r["version"]) for r in got["settings"]["updated"]] == [
+        (str(user.id), "dark", 2)]
+    assert phone.last_pulled_at >= row.last_modified
+    # A queued (batch) change is stamped the same way.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{server.url}/api/v1/batch", headers=user.headers, json={
+            "operations": [{"id": "q1", "op": "settings", "data": {"se_on": False}}]}) as res,
+    ):
+        assert (await res.json())["data"]["results"][0]["status"] == "ok"
+    got = await phone.pull()
+    assert [(r["se_on"], r["version"]) for r in got["settings"]["updated"]] == [(False, 3)]
+    assert set((await tablet.pull())["settings"]["created"][0]) == SETTINGS_COLUMNS
+
+
+async def test_a_push_updates_the_callers_settings_for_every_device(server):
+    user, phone, tablet = await settings_user(server)
+    await phone.pull()
+    await tablet.pull()
+    record = {"id": str(user.id), "se_on": True, "bgm_on": False, "theme": "light",
+              "card_skin": "gold", "version": 99, "_status": "updated", "_changed": "theme"}
+    answer = await phone.push(changes(updated=[record], table="settings"))
+    assert answer["data"]["changed"] == 1
+    row = await UserSettings.get(user_id=user.id)
+    assert (row.theme, row.bgm_on, row.card_skin) == ("light", False, "gold")
+    assert row.version == 2  # pushed versions are ignored: the server counts
+    assert (row.last_modified, row.changed_by_device) == (answer["data"]["timestamp"], "phone")
+    events = await settings_events(user.id)
+    assert [(e.payload["theme"], e.payload["version"], e.payload["device_id"]) for e in events] \
+        == [("light", 2, "phone")]
+    assert (await phone.pull())["settings"]["updated"] == []  # not echoed to the pusher
+    got = (await tablet.pull())["settings"]["updated"]
+    assert [(r["theme"], r["version"]) for r in got] == [("light", 2)]
+    # A REST write against the version before the push is now stale.
+    status, res = await rest_settings(server, user, version=1, theme="dark")
+    assert status == 409, res
+    # `created` for the own record (a device that made it before its first pull) updates it.
+    await phone.pull()
+    await phone.push(changes(created=[{"id": str(user.id), "theme": "dark"}], table="settings"))
+    assert (await UserSettings.get(user_id=user.id)).theme == "dark"
+
+
+async def test_a_push_over_a_newer_settings_change_is_a_conflict(server):
+    user, phone, _ = await settings_user(server)
+    await phone.pull()
+    status, _ = await rest_settings(server, user, version=1, theme="dark")
+    assert status == 200
+    answer = await phone.push(
+        changes(updated=[{"id": str(user.id), "theme": "light"}], table="settings"), expect=409)
+    assert answer["error"]["code"] == "sync_conflict"
+    assert (await UserSettings.get(user_id=user.id)).theme == "dark"
+    await phone.pull()
+    await phone.push(changes(updated=[{"id": str(user.id), "theme": "light"}], table="settings"))
+    assert (await UserSettings.get(user_id=user.id)).theme == "light"
+
+
+async def test_bad_settings_pushes_change_nothing(server):
+    user, phone, _ = await settings_user(server)
+    other, _, _ = await settings_user(server)
+    await phone.pull()
+    before = {u: await UserSettings.get(user_id=u).values() for u in (user.id, other.id)}
+    own = str(user.id)
+    hand = hand_row()
+
+    def with_hand(settings_changes):
+        return {**changes(created=[hand]), "settings": settings_changes}
+
+    cases = {
+        "unknown_column": {"updated": [{"id": own, "theme": "dark", "user_id": other.id}]},
+        "unknown_record": {"updated": [{"id": str(other.id), "theme": "dark"}]},
+        "not_deletable": {"deleted": [own]},
+        "invalid_value": {"updated": [{"id": own, "theme": "neon"}]},
+    }
+    for code, body in cases.items():
+        answer = await phone.push(with_hand(body), expect=422)
+        assert answer["error"]["code"] == code, (code, answer)
+    for bad in ({"se_on": "yes"}, {"card_skin": "Gold Leaf"}, {"bgm_on": None}):
+        await phone.push(with_hand({"updated": [{"id": own, **bad}]}), expect=422)
+    await phone.push(with_hand({"created": [{"id": str(other.id), "theme": "dark"}]}), expect=422)
+    for u in (user.id, other.id):
+        assert await UserSettings.get(user_id=u).values() == before[u]
+    assert not await HandHistory.filter(user_id=user.id).exists()
+    assert await settings_events(user.id) == [] and await settings_events(other.id) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from models.accounts import Device as DeviceRow
+from models.accounts import UserSettings
 from models.history import HandHistory, MixedGameHistory, TournamentHistory
 from tests.factories import create_user
 from tests.jsclient import run_node
@@ -102,4 +103,30 @@ async def test_two_watermelondb_devices_converge_through_conflicts_deletes_and_a
     assert not result["first_sync_of_fresh_device"]["hands"]["deleted"]
 
     # WatermelonDB complained about nothing (no echoed creates, no updates of missing rows).
+    assert result["complaints"] == []
+
+
+async def test_two_watermelondb_devices_share_the_settings_record(server, node_ready):
+    user = await create_user(server)
+    await UserSettings.create(user_id=user.id)
+    tokens = []
+    for name in ("phone", "tablet"):
+        await DeviceRow.create(user_id=user.id, device_id=name, name=name, platform="pwa")
+        tokens.append(server.access_token(user.id, name))
+    result = await run_node("watermelon_settings.mjs", server.url, str(user.id), *tokens,
+                            timeout=60)
+    assert "error" not in result, result.get("error")
+    record = {"id": str(user.id), "se_on": True, "bgm_on": True, "theme": "classic",
+              "card_skin": "standard", "version": 1}
+    assert result["first"] == {"phone": [record], "tablet": [record]}
+    # The server counts versions; a device learns the new one on its next pull.
+    edited = {**record, "theme": "dark", "bgm_on": False}
+    assert result["after_phone"]["tablet"] == [{**edited, "version": 2}]
+    # Edits of different columns on two devices both survive (WatermelonDB keeps the local
+    # column changes it pulls over, then pushes the merged record).
+    row = await UserSettings.get(user_id=user.id)
+    final = {**edited, "card_skin": "gold", "se_on": False, "version": row.version}
+    assert (row.theme, row.bgm_on, row.card_skin, row.se_on) == ("dark", False, "gold", False)
+    assert result["after_both"]["phone"] == [final]
+    assert 409 not in result["push_statuses"]["tablet"]
     assert result["complaints"] == []

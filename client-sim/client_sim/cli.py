@@ -1,7 +1,8 @@
 """`client-sim run SCENARIO --clients N …`: drive a feltsync (or the Node reference) with load.
 
-Scenarios available now: connect-storm, fanout, idle. Tokens come from a file, one access
-token per line (line 0 is the publisher); `bench/fanout.py` shows how to issue them.
+Tokens come from a file, one access token per line (line 0 is the publisher or first host);
+`bench/fanout.py` shows how to issue them. The exit code is 1 when a scenario's checks fail
+(anything lost, duplicated or refused), so a run can gate a build.
 """
 
 from __future__ import annotations
@@ -9,77 +10,144 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from client_sim import report
+from client_sim.tokens import read_tokens
+from client_sim.workers import CLIENTS_PER_PROCESS
 
-SCENARIOS = ("connect-storm", "fanout", "idle")
-NOT_YET = {
-    "tournaments": "many tournaments with hosts pushing snapshots",
-    "reconnect-storm": "reconnect storm with resume, verifying no loss or duplication",
-    "offline-flush": "offline-queue flush over REST /batch",
-}
+SCENARIOS = ("connect-storm", "fanout", "idle", "tournaments", "reconnect-storm", "offline-flush")
+NEED_TOKENS = ("tournaments", "reconnect-storm", "offline-flush")
 
 
-def main(argv: list[str] | None = None) -> int:
+class Bars:
+    """One progress bar per label: `bars(label, done, total)` from any scenario."""
+
+    def __init__(self, progress: Progress):
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label not in self._tasks:
+            self._tasks[label] = self._progress.add_task(label, total=total)
+        self._progress.update(self._tasks[label], completed=done, total=total)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="client-sim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario")
-    run.add_argument("scenario", choices=[*SCENARIOS, *NOT_YET])
+    run.add_argument("scenario", choices=SCENARIOS)
     run.add_argument("--url", default="http://127.0.0.1:8080")
     run.add_argument("--tokens", type=Path, help="access tokens, one per line")
     run.add_argument("--clients", type=int, default=1000)
     run.add_argument("--processes", type=int, default=4)
-    run.add_argument("--rate", type=int, default=5)
-    run.add_argument("--seconds", type=int, default=4)
+    run.add_argument("--per-process", type=int, default=CLIENTS_PER_PROCESS,
+                     help="tournaments, reconnect-storm, offline-flush: clients per process "
+                          "(fewer clients stay in fewer processes)")
+    run.add_argument("--rate", type=float, default=5,
+                     help="messages/s (fanout, reconnect-storm); "
+                          "snapshots/s per host (tournaments)")
+    run.add_argument("--seconds", type=float, default=4)
     run.add_argument("--burst", type=int, default=100)
     run.add_argument("--pad", type=int, default=200)
     run.add_argument("--node-reference", action="store_true",
                      help="speak the Node reference's protocol (pub/state, no join, no auth)")
+    run.add_argument("--tournaments", type=int, default=10, help="tournaments: how many at once")
+    run.add_argument("--snapshots", type=int, default=20, help="tournaments: versions per host")
+    run.add_argument("--players", type=int, default=18, help="tournaments: players in each")
+    run.add_argument("--drops", type=int, default=1, help="reconnect-storm: how many storms")
+    run.add_argument("--drop-fraction", type=float, default=1.0,
+                     help="reconnect-storm: share of the members dropped in each storm")
+    run.add_argument("--records", type=int, default=50, help="offline-flush: records per user")
+    run.add_argument("--batch-size", type=int, default=100,
+                     help="offline-flush: operations per POST /batch")
     run.add_argument("--json", type=Path, help="write the results here")
     run.add_argument("--html", type=Path, help="write an HTML report with plots here")
-    args = parser.parse_args(argv)
-    console = Console()
+    return parser
 
-    if args.scenario in NOT_YET:
-        console.print(f"[yellow]{args.scenario}[/]: {NOT_YET[args.scenario]} is not implemented yet")
-        return 2
-    tokens = ([t for t in args.tokens.read_text().split("\n") if t] if args.tokens
-              else ["none"] * (args.clients + 1))
-    if len(tokens) < args.clients:
-        tokens = [tokens[i % len(tokens)] for i in range(args.clients + 1)]
 
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.scenario in NEED_TOKENS and args.tokens is None:
+        parser.error(f"{args.scenario} needs --tokens (one access token per line)")
+    if min(args.clients, args.processes, args.per_process, args.rate, args.seconds) <= 0:
+        parser.error("--clients, --processes, --per-process, --rate, --seconds must be positive")
+    if not 0 < args.drop_fraction <= 1:
+        parser.error("--drop-fraction must be in (0, 1]")
+    if args.players < 2 or args.tournaments < 1 or args.snapshots < 1 or args.drops < 1:
+        parser.error("--players must be at least 2; --tournaments, --snapshots, --drops >= 1")
+    if args.records < 1 or not 1 <= args.batch_size <= 10_000:
+        parser.error("--records must be positive and --batch-size between 1 and 10000")
+
+
+def _run(args: argparse.Namespace, tokens: list[str], console: Console) -> dict[str, Any]:
     if args.scenario == "connect-storm":
         from client_sim.storm import run_connect_storm
 
         with console.status(f"connecting {args.clients} clients ..."):
-            result = run_connect_storm(args.url, tokens, args.clients, processes=args.processes)
-    elif args.scenario == "idle":
+            return run_connect_storm(args.url, tokens, args.clients, processes=args.processes)
+    if args.scenario == "idle":
         from client_sim.idle import hold_idle
 
-        token_file = args.tokens
         with console.status(f"holding {args.clients} idle connections ..."):
-            result = {"scenario": "idle", **hold_idle(args.url, token_file, args.clients,
-                                                      processes=args.processes)}
-    else:
+            return {"scenario": "idle", **hold_idle(args.url, args.tokens, args.clients,
+                                                    processes=args.processes)}
+    with Progress(console=console) as progress:
+        bars = Bars(progress)
+        if args.scenario == "tournaments":
+            from client_sim.tournaments import run_tournaments
+
+            return run_tournaments(args.url, tokens, args.clients, tournaments=args.tournaments,
+                                   snapshots=args.snapshots, rate=args.rate, players=args.players,
+                                   processes=args.processes, per_process=args.per_process,
+                                   progress=bars)
+        if args.scenario == "reconnect-storm":
+            from client_sim.reconnect import run_reconnect_storm
+
+            return run_reconnect_storm(args.url, tokens, args.clients, rate=args.rate,
+                                       seconds=args.seconds, drops=args.drops,
+                                       drop_fraction=args.drop_fraction,
+                                       processes=args.processes,
+                                       per_process=args.per_process, progress=bars)
+        if args.scenario == "offline-flush":
+            from client_sim.offline import run_offline_flush
+
+            return run_offline_flush(args.url, tokens, args.clients, records=args.records,
+                                     batch_size=args.batch_size, processes=args.processes,
+                                     per_process=args.per_process, progress=bars)
         from client_sim.fanout import NODE_REFERENCE, Protocol, run_fanout
 
-        with Progress(console=console) as progress:
-            task = progress.add_task("subscribers connected", total=args.clients)
-            result = run_fanout(
-                args.url, tokens, args.clients, rate=args.rate, seconds=args.seconds,
-                burst=args.burst, pad=args.pad, processes=args.processes,
-                proto=NODE_REFERENCE if args.node_reference else Protocol(),
-                progress=lambda done, total: progress.update(task, completed=done))
-            progress.update(task, completed=args.clients)
+        result = run_fanout(
+            args.url, tokens, args.clients, rate=max(1, round(args.rate)),
+            seconds=max(1, round(args.seconds)), burst=args.burst, pad=args.pad,
+            processes=args.processes,
+            proto=NODE_REFERENCE if args.node_reference else Protocol(),
+            progress=lambda done, total: bars("subscribers connected", done, total))
+        bars("subscribers connected", args.clients, args.clients)
+        return result
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check(parser, args)
+    console = Console()
+    tokens = read_tokens(args.tokens) if args.tokens else ["none"] * (args.clients + 1)
+    if len(tokens) < args.clients:
+        tokens = [tokens[i % len(tokens)] for i in range(args.clients + 1)]
+
+    result = _run(args, tokens, console)
     report.print_table(result, console)
     if args.json:
         report.write_json(result, args.json)
     if args.html:
         report.write_html(result, args.html)
+    if result.get("ok") is False:
+        console.print(f"[red]{args.scenario}: checks failed[/] (see the table above)")
+        return 1
     return 0
 
 

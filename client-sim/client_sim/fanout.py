@@ -16,6 +16,7 @@ from typing import Any
 
 from client_sim.idle import connect_all, raise_file_limit
 from client_sim.light import LightClient, http_session
+from client_sim.stats import quantile
 from client_sim.workers import Workers
 
 
@@ -109,13 +110,11 @@ def run_fanout(url: str, tokens: list[str], clients: int, *, rate: int = 5, seco
     burst_delivered = sum(p.get("counts", {}).get(2, 0) for p in parts)
     burst_seconds = (max(done_at) - pub["burst_started"]) if len(done_at) == n else None
 
-    def q(p: float) -> float | None:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2) if latencies else None
-
     return {
         "scenario": "fanout", "url": url, "clients": clients, "connected": connected,
         "rate": rate, "seconds": seconds, "burst": burst, "pad": pad, "processes": n,
-        "p50_ms": q(0.5), "p99_ms": q(0.99), "max_ms": round(latencies[-1], 2) if latencies else None,
+        "p50_ms": quantile(latencies, 0.5), "p99_ms": quantile(latencies, 0.99),
+        "max_ms": round(latencies[-1], 2) if latencies else None,
         "lost_in_latency_phase": expect[1] * connected - sum(p.get("counts", {}).get(1, 0) for p in parts),
         "burst_delivered": burst_delivered, "burst_expected": burst * connected,
         "burst_seconds": round(burst_seconds, 3) if burst_seconds else None,

@@ -182,6 +182,11 @@ class LightClient:
             self._ws.send(8, b"\x03\xe8")
             self._ws.transport.close()
 
+    def drop(self) -> None:
+        """Cut the connection like a lost network: no close frame, the socket just goes."""
+        if self._ws is not None and self._ws.transport is not None:
+            self._ws.transport.abort()
+
 
 def http_session() -> contextlib.nullcontext[None]:
     """Kept for callers that open one per process; the light client needs no HTTP session."""

@@ -12,11 +12,18 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-BULKY = ("latencies_ms", "timeline")
+BULKY_SUFFIXES = ("latencies_ms", "timeline", "timeline_weights")
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in result.items() if k not in BULKY}
+    """Everything but the raw samples (latency lists and the delivery timeline)."""
+    return {k: v for k, v in result.items() if not k.endswith(BULKY_SUFFIXES)}
+
+
+def latency_series(result: dict[str, Any]) -> dict[str, list[float]]:
+    """Each `*latencies_ms` list, named after its key (`fanout_latencies_ms` -> `fanout`)."""
+    return {(k.removesuffix("latencies_ms").rstrip("_") or "delivery"): v
+            for k, v in result.items() if k.endswith("latencies_ms") and v}
 
 
 def print_table(result: dict[str, Any], console: Console | None = None) -> None:
@@ -45,31 +52,33 @@ def _plots(result: dict[str, Any]) -> list[tuple[str, str]]:
     import matplotlib.pyplot as plt
 
     plots = []
-    latencies = result.get("latencies_ms") or []
-    if latencies:
+    for name, latencies in latency_series(result).items():
+        ordered = sorted(latencies)
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.plot(latencies, [i / len(latencies) for i in range(len(latencies))])
+        ax.plot(ordered, [i / len(ordered) for i in range(len(ordered))])
         ax.set_xscale("log")
         ax.set_xlabel("latency (ms)")
-        ax.set_ylabel("fraction of deliveries")
-        ax.set_title("latency CDF")
+        ax.set_ylabel("fraction of samples")
+        ax.set_title(f"{name} latency CDF")
         ax.grid(True, alpha=0.3)
-        plots.append(("latency CDF", _png(fig)))
+        plots.append((f"{name} latency CDF", _png(fig)))
         plt.close(fig)
     timeline = result.get("timeline") or []
     if timeline:
+        weights = result.get("timeline_weights") or [1] * len(timeline)
+        label = result.get("timeline_label", "deliveries/s")
         start = timeline[0]
         seconds = int(timeline[-1] - start) + 1
         buckets = [0] * (seconds * 10)
-        for t in timeline:
-            buckets[min(len(buckets) - 1, int((t - start) * 10))] += 1
+        for t, weight in zip(timeline, weights):
+            buckets[min(len(buckets) - 1, int((t - start) * 10))] += weight
         fig, ax = plt.subplots(figsize=(6, 3.5))
         ax.plot([i / 10 for i in range(len(buckets))], [b * 10 for b in buckets])
         ax.set_xlabel("seconds")
-        ax.set_ylabel("deliveries/s (100 ms buckets)")
-        ax.set_title("deliveries per second over time")
+        ax.set_ylabel(f"{label} (100 ms buckets)")
+        ax.set_title(f"{label} over time")
         ax.grid(True, alpha=0.3)
-        plots.append(("deliveries/s over time", _png(fig)))
+        plots.append((f"{label} over time", _png(fig)))
         plt.close(fig)
     return plots
 

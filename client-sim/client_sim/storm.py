@@ -8,6 +8,7 @@ from typing import Any
 
 from client_sim.idle import connect_all, raise_file_limit
 from client_sim.light import http_session
+from client_sim.stats import quantile
 from client_sim.workers import Workers
 
 
@@ -28,11 +29,9 @@ def run_connect_storm(url: str, tokens: list[str], clients: int, *, processes: i
     connected = sum(p.get("connected", 0) for p in parts)
     span = max(p["finished"] for p in parts) - min(p["started"] for p in parts)
 
-    def q(p: float) -> float | None:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2) if latencies else None
-
     return {"scenario": "connect-storm", "url": url, "clients": clients, "connected": connected,
             "failed": sum(p.get("failed", 0) for p in parts),
             "errors": [e for p in parts for e in p.get("errors", [p.get("error")]) if e][:5],
             "seconds": round(span, 2), "connects_per_s": round(connected / span) if span else None,
-            "p50_ms": q(0.5), "p99_ms": q(0.99), "latencies_ms": latencies}
+            "p50_ms": quantile(latencies, 0.5), "p99_ms": quantile(latencies, 0.99),
+            "latencies_ms": latencies}

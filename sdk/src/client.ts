@@ -4,7 +4,7 @@ import { Api } from "./api.js";
 import { Emitter } from "./emitter.js";
 import { ApiError, NetworkError, type Envelope, unwrap } from "./errors.js";
 import type {
-  BatchResult, ChatMessage, JoinAnswer, ModelUpdate, Profile, ReplayAnswer, ResyncRequired,
+  ChatMessage, JoinAnswer, ModelUpdate, Profile, ReplayAnswer, ResyncRequired,
   RoomEvent, SessionReady, Settings, SettingsUpdate,
 } from "./events.js";
 import type {
@@ -14,7 +14,7 @@ import { ModelCache } from "./models.js";
 import { newId, OfflineQueue, type QueueResult } from "./queue.js";
 import { RoomStreams } from "./rooms.js";
 import { Session, type Tokens } from "./session.js";
-import { Store, type QueuedItem } from "./store.js";
+import { Store } from "./store.js";
 
 export type Transport = "polling" | "websocket";
 export type SettingsChange = Omit<SettingsBody, "version">;
@@ -86,9 +86,10 @@ export class FeltsyncClient extends Emitter<ClientEvents> {
       replay: (room, afterSeq) => this.replay(room, afterSeq),
     });
     this.queue.onLength = (n) => this.emit("queue:length", n);
-    this.queue.onResult = (r) => this.emit("queue:result", r);
-    this.queue.sendDirectly("settings", (items) => this.sendSettingsItems(items));
-    this.queue.sendDirectly("rl_lines", (items) => this.sendRlItems(items));
+    this.queue.onResult = (r) => {
+      if (r.op === "settings" && r.status === "ok") this.settingsArrived(r.data as Settings);
+      this.emit("queue:result", r);
+    };
     this.session.onRenewed = (tokens) => this.renewSocketToken(tokens);
     this.session.onSignedOut = (reason) => this.signedOut(reason);
   }
@@ -206,6 +207,13 @@ export class FeltsyncClient extends Emitter<ClientEvents> {
     this.emit("settings", profile.settings);
   }
 
+  /** Settings the server holds now (an event or a queued change's answer), if newer. */
+  private settingsArrived(settings: Settings): void {
+    if (!this.profile || settings.version > this.profile.settings.version) {
+      this.showSettings(settings);
+    }
+  }
+
   private showSettings(settings: Settings): void {
     if (this.profile) {
       this.profile = { ...this.profile, settings };
@@ -229,7 +237,7 @@ export class FeltsyncClient extends Emitter<ClientEvents> {
     return this.enqueue("mixed", record, `mixed-${record.record_id}`);
   }
 
-  /** Learning-buffer lines, uploaded as JSON Lines on the next flush. */
+  /** Learning-buffer lines, sent with the queue (stored once, all of them or none). */
   recordRlLines(lines: RlLine[]): Promise<string> {
     return this.enqueue("rl_lines", lines);
   }
@@ -254,30 +262,6 @@ export class FeltsyncClient extends Emitter<ClientEvents> {
   private flushSoon(delay: number): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = setTimeout(() => this.flush().catch(() => undefined), delay);
-  }
-
-  private async sendSettingsItems(items: QueuedItem[]): Promise<BatchResult[]> {
-    const results: BatchResult[] = [];
-    for (const item of items) {
-      try {
-        const profile = await this.applySettings(item.data as SettingsChange);
-        results.push({ id: item.id, status: "ok", data: profile.settings });
-      } catch (err) {
-        if (err instanceof ApiError && err.transient) throw err;
-        const e = err instanceof ApiError ? err : new ApiError("internal", String(err));
-        results.push({ id: item.id, status: "error", code: e.code, message: e.message });
-      }
-    }
-    return results;
-  }
-
-  private async sendRlItems(items: QueuedItem[]): Promise<BatchResult[]> {
-    const body = items.flatMap((item) => (item.data as RlLine[]).map((line) => JSON.stringify(line)))
-      .join("\n") + "\n";
-    const report = await this.api.request<unknown>("ai/rl/buffer", {
-      body, contentType: "application/x-ndjson",
-    });
-    return items.map((item) => ({ id: item.id, status: "ok", data: report }));
   }
 
   // --- rooms -------------------------------------------------------------------------------
@@ -447,11 +431,8 @@ export class FeltsyncClient extends Emitter<ClientEvents> {
     this.emit("event", event);
     switch (event.event) {
       case "settings:update": {
-        const update = event.data as SettingsUpdate;
-        if (!this.profile || update.version > this.profile.settings.version) {
-          const { user_id: _u, device_id: _d, ...settings } = update;
-          this.showSettings(settings);
-        }
+        const { user_id: _u, device_id: _d, ...settings } = event.data as SettingsUpdate;
+        this.settingsArrived(settings);
         break;
       }
       case "profile:update":

@@ -8,29 +8,25 @@ export interface QueueResult extends BatchResult {
   op: string;
 }
 
-/** Ops sent straight to their own endpoint instead of `POST /batch`. */
-export type DirectSender = (items: QueuedItem[]) => Promise<BatchResult[]>;
-
 const BATCH_SIZE = 100;
+// Kept well under the server's request body cap (1 MiB by default), so learning-buffer lines
+// queued in bulk still leave in requests the server takes.
+const BATCH_BYTES = 512 * 1024;
 
 /**
  * The offline retry queue (Spec 21 §5.1): writes go to IndexedDB first and leave it only
  * when the server answered them. Flushing sends the oldest items in order through
- * `POST /batch`; each item keeps the client id it was queued with, so a flush repeated after
- * a lost answer stores nothing twice. An item the server refused for good (invalid,
- * conflict) is dropped and reported; network and server trouble keep it for the next flush.
+ * `POST /batch` (histories, settings changes and learning-buffer lines alike); each item
+ * keeps the client id it was queued with, so a flush repeated after a lost answer stores
+ * nothing twice. An item the server refused for good (invalid, conflict) is dropped and
+ * reported; network and server trouble keep it for the next flush.
  */
 export class OfflineQueue {
   onResult?: (result: QueueResult) => void;
   onLength?: (length: number) => void;
   private flushing?: Promise<void>;
-  private direct = new Map<string, DirectSender>();
 
   constructor(private api: Api, private store: Store) {}
-
-  sendDirectly(op: string, sender: DirectSender): void {
-    this.direct.set(op, sender);
-  }
 
   async add(op: string, data: unknown, id: string = newId()): Promise<string> {
     await this.store.enqueue({ id, op, data, created_at: Date.now() });
@@ -52,14 +48,9 @@ export class OfflineQueue {
 
   private async flushAll(): Promise<void> {
     for (;;) {
-      const items = await this.store.queued(BATCH_SIZE);
-      if (items.length === 0) return;
-      // A leading run of items sharing a transport: batch ops together, or one direct op.
-      const direct = this.direct.get(items[0].op);
-      const run = direct
-        ? takeWhile(items, (item) => item.op === items[0].op)
-        : takeWhile(items, (item) => !this.direct.has(item.op));
-      const results = direct ? await direct(run) : await this.sendBatch(run);
+      const run = withinBytes(await this.store.queued(BATCH_SIZE), BATCH_BYTES);
+      if (run.length === 0) return;
+      const results = await this.sendBatch(run);
       const done: number[] = [];
       let blocked = false;
       for (const [i, item] of run.entries()) {
@@ -79,16 +70,30 @@ export class OfflineQueue {
 
   private async sendBatch(items: QueuedItem[]): Promise<BatchResult[]> {
     const operations = items.map(({ id, op, data }) => ({ id, op, data }));
-    const answer = await this.api.request<{ results: BatchResult[] }>("batch", {
-      body: { operations },
-    });
-    return answer.results;
+    try {
+      const answer = await this.api.request<{ results: BatchResult[] }>("batch", {
+        body: { operations },
+      });
+      return answer.results;
+    } catch (err) {
+      // One item too large for any request would block the queue for good: refuse it alone.
+      if (items.length === 1 && err instanceof ApiError && err.code === "payload_too_large") {
+        return [{ id: items[0].id, status: "error", code: err.code, message: err.message }];
+      }
+      throw err;
+    }
   }
 }
 
-function takeWhile<T>(items: T[], keep: (item: T) => boolean): T[] {
-  const end = items.findIndex((item) => !keep(item));
-  return end === -1 ? items : items.slice(0, end);
+/** The oldest items whose JSON fits in `limit` bytes (always at least one). */
+function withinBytes(items: QueuedItem[], limit: number): QueuedItem[] {
+  let total = 0;
+  const encoder = new TextEncoder();
+  for (const [i, { id, op, data }] of items.entries()) {
+    total += encoder.encode(JSON.stringify({ id, op, data })).byteLength;
+    if (total > limit && i > 0) return items.slice(0, i);
+  }
+  return items;
 }
 
 export function newId(): string {

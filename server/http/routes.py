@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.http import ai, auth, batch, chat, history, ops, rating, rooms, sync, tournament, user
-from server.http import openapi, pwa
+from server.http import console, openapi, pwa
 
 API_PREFIX = "/api/v1"
 
@@ -28,6 +28,7 @@ def setup_routes(app: web.Application) -> None:
     app.add_routes(ops.routes)
     app.add_routes(openapi.routes)  # /openapi.json and /docs
     app.add_routes(pwa.routes)  # the reference PWA at /app/, outside the API
+    app.add_routes(console.routes)  # the admin console page at /console/
     for table in API_ROUTE_TABLES:
         for route in table:
             assert isinstance(route, web.RouteDef)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pycountry
 from aiohttp import web
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt,
-                      StringConstraints, model_validator)
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
 from server import keys
 from server.errors import Forbidden
@@ -16,10 +15,11 @@ from server.http.auth_context import bearer_claims
 from server.http.envelope import respond
 from server.http.inputs import read_body
 from server.services.accounts import ProfileChange
+from server.services.settings_schema import SettingsIn, Version
+
+__all__ = ["ProfileIn", "SettingsIn", "routes"]
 
 routes = web.RouteTableDef()
-
-THEMES = ("classic", "dark", "light", "high_contrast")
 
 
 def _iso_country(value: str) -> str:
@@ -32,20 +32,6 @@ Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=Tr
                     AfterValidator(_iso_country)]
 # A preset avatar id, or an https URL to an image.
 Avatar = Annotated[str, StringConstraints(pattern=r"^(https://[!-~]{1,248}|[a-z0-9_\-]{1,64})$")]
-CardSkin = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_\-]{1,32}$")]
-Version = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
-
-
-class SettingsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    version: Version
-    se_on: StrictBool | None = None
-    bgm_on: StrictBool | None = None
-    theme: Literal[THEMES] | None = None  # type: ignore[valid-type]
-    card_skin: CardSkin | None = None
-
-    def changes(self) -> dict[str, object]:
-        return {k: v for k, v in self.model_dump(exclude={"version"}).items() if v is not None}
 
 
 class ProfileIn(BaseModel):

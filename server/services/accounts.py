@@ -11,16 +11,23 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.accounts import Device, User, UserSettings
-from server.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from server.services.event_bus import EventBus
+from server.errors import (Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed,
+                           validation_details)
+from server.services.applied_ops import apply_once
+from server.services.batch import BatchCall
+from server.services.event_bus import EventBus, Publication
 from server.services.limits import Limits
 from server.services.passwords import MAX_PASSWORD_BYTES, PasswordHasher, too_long
 from server.services.refresh_tokens import RefreshReused, RefreshTokens, TokenPair
+from server.services.settings_schema import SettingsChange
+from server.services.sync_clock import next_tick
+from server.services.sync_poke import SyncPoker
 from server.services.tokens import AccessClaims
 
 SETTINGS_FIELDS = ("se_on", "bgm_on", "theme", "card_skin")
@@ -56,6 +63,15 @@ def _settings_view(row: UserSettings) -> dict[str, Any]:
     return {**{f: getattr(row, f) for f in SETTINGS_FIELDS}, "version": row.version}
 
 
+async def publish_settings(tx: Publication, user_id: int, device_id: str) -> dict[str, Any]:
+    """Tell every device of the user the settings as they now stand; returns them."""
+    row = await UserSettings.get(user_id=user_id).using_db(tx.db)
+    view = _settings_view(row)
+    await tx.publish(user_room(user_id), "settings:update",
+                     {"user_id": user_id, **view, "device_id": device_id})
+    return view
+
+
 def _profile_view(user: User) -> dict[str, Any]:
     return {"user_id": user.id, **{f: getattr(user, f) for f in PROFILE_FIELDS},
             "version": user.version}
@@ -63,8 +79,9 @@ def _profile_view(user: User) -> dict[str, Any]:
 
 class AccountService:
     def __init__(self, bus: EventBus, refresh: RefreshTokens, passwords: PasswordHasher,
-                 limits: Limits):
+                 limits: Limits, poker: SyncPoker):
         self.bus = bus
+        self.poker = poker
         self.refresh_tokens = refresh
         self.passwords = passwords
         self.limits = limits
@@ -199,16 +216,69 @@ class AccountService:
                 await tx.publish(user_room(user_id), "profile:update",
                                  {**_profile_view(user), "device_id": device_id})
             settings, _ = await UserSettings.get_or_create(user_id=user_id, using_db=tx.db)
+            view = _settings_view(settings)
+            tick = None
             if change.settings:
-                updated = await UserSettings.filter(user_id=user_id, version=change.settings_version) \
-                    .using_db(tx.db).update(**change.settings, version=F("version") + 1,
-                                            updated_at=_now())
-                if not updated:
-                    raise Conflict(f"the settings are at version {settings.version}: reload and retry",
-                                   details={"current_settings_version": settings.version})
-                settings = await UserSettings.get(user_id=user_id).using_db(tx.db)
-                await tx.publish(user_room(user_id), "settings:update",
-                                 {"user_id": user_id, **_settings_view(settings),
-                                  "device_id": device_id})
-        return {**_profile_view(user), "created_at": user.created_at,
-                "settings": _settings_view(settings)}
+                tick = await next_tick(tx.db)
+                if not await _write_settings(tx, user_id, change.settings, tick,
+                                             expected_version=change.settings_version):
+                    raise Conflict(
+                        f"the settings are at version {settings.version}: reload and retry",
+                        details={"current_settings_version": settings.version})
+                view = await publish_settings(tx, user_id, device_id)
+        if tick is not None:
+            self.poker.changed(user_id, tick)
+        return {**_profile_view(user), "created_at": user.created_at, "settings": view}
+
+    async def apply_queued_settings(self, call: BatchCall, data: Any) -> dict[str, Any]:
+        """The batch op `settings`: a change queued offline, applied once per client id.
+
+        It carries no version: each field it names overwrites the current value (the last
+        writer wins per field), the version rises and every device hears `settings:update`.
+        """
+        try:
+            change = SettingsChange.model_validate(data).changes()
+        except ValidationError as exc:
+            raise ValidationFailed(details=validation_details(exc)) from exc
+        if not change:
+            raise ValidationFailed("nothing to change", code="nothing_to_change")
+        ticks: list[int] = []
+
+        async def apply(tx: Publication) -> dict[str, Any]:
+            await UserSettings.get_or_create(user_id=call.user_id, using_db=tx.db)
+            ticks.append(await next_tick(tx.db))
+            await _write_settings(tx, call.user_id, change, ticks[0])
+            return await publish_settings(tx, call.user_id, call.device_id)
+
+        view, applied = await apply_once(self.bus, call, "settings", apply)
+        if applied:
+            self.poker.changed(call.user_id, ticks[0])
+        return view  # type: ignore[no-any-return]
+
+
+async def _write_settings(tx: Publication, user_id: int, change: dict[str, Any], tick: int, *,
+                          expected_version: int | None = None) -> bool:
+    """Write the fields and bump the version; False when `expected_version` is not current.
+
+    Stamped with the sync clock and no device, so every device pulls the change.
+    """
+    query = UserSettings.filter(user_id=user_id)
+    if expected_version is not None:
+        query = query.filter(version=expected_version)
+    updated = await query.using_db(tx.db).update(
+        **change, version=F("version") + 1, updated_at=_now(), last_modified=tick,
+        changed_by_device="")
+    return bool(updated)
+
+
+async def settings_pushed(tx: Publication, user_id: int, device_id: str) -> None:
+    """A sync push changed the user's settings: the version rises (so a REST write made
+    against the old one is a conflict) and every device hears `settings:update`."""
+    await UserSettings.filter(user_id=user_id).using_db(tx.db).update(
+        version=F("version") + 1, updated_at=_now())
+    await publish_settings(tx, user_id, device_id)
+
+
+def settings_batch_handler(service: AccountService) -> Any:
+    """The `POST /batch` operation `settings` (see AccountService.apply_queued_settings)."""
+    return service.apply_queued_settings

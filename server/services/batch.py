@@ -63,9 +63,6 @@ class BatchBody(BaseModel):
 
 
 class BatchService:
-    # Operations other modules own; answered `unsupported_op` until their module registers them.
-    KNOWN_ELSEWHERE = ("settings", "rating_claim", "rl_lines")
-
     def __init__(self, *, max_ops: int):
         self.max_ops = max_ops
         self._handlers: dict[str, BatchHandler] = {}
@@ -130,12 +127,15 @@ class BatchService:
             if err.status >= 500:
                 log.exception("batch op %s failed", item.op)
                 err = AppError()
-            return _error(item.id, err.code, err.message)
+            return _error(item.id, err.code, err.message, err.details)
         except Exception:
             log.exception("batch op %s failed", item.op)
             return _error(item.id, "internal", "internal error")
         return {"id": item.id, "status": "ok", "data": data}
 
 
-def _error(item_id: str, code: str, message: str) -> dict[str, Any]:
-    return {"id": item_id, "status": "error", "code": code, "message": message}
+def _error(item_id: str, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error = {"id": item_id, "status": "error", "code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return error

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.services.accounts import AccountService
+from server.services.accounts import AccountService, settings_batch_handler
 from server.services.ai_models import AiModelService
 from server.services.batch import BatchService
 from server.services.chat import ChatService
+from server.services.console import ConsoleService
 from server.services.event_bus import EventBus
 from server.services.history import KINDS, HistoryService, batch_handlers
 from server.services.limits import Limits
@@ -40,6 +41,7 @@ class Services:
     rooms: RoomPolicy
     chat: ChatService
     ratings: RatingService
+    console: ConsoleService
 
 
 def build_services(settings: Settings) -> Services:
@@ -48,6 +50,7 @@ def build_services(settings: Settings) -> Services:
     limits = Limits(settings)
     ratings = RatingService(bus, idle_growth_per_day=settings.rating_idle_growth_per_day,
                             max_placings=settings.rating_max_placings)
+    poker = SyncPoker(bus, settings.sync_poke_debounce)
     services = Services(
         settings=settings,
         bus=bus,
@@ -55,22 +58,24 @@ def build_services(settings: Settings) -> Services:
         limits=limits,
         accounts=AccountService(
             bus, RefreshTokens(tokens, settings.refresh_token_ttl, settings.refresh_grace_seconds),
-            PasswordHasher(settings.bcrypt_cost), limits),
+            PasswordHasher(settings.bcrypt_cost), limits, poker),
         tournaments=TournamentService(bus, rate_result=ratings.rate_tournament),
         ratings=ratings,
         ai_models=AiModelService(settings, bus),
-        rl_buffer=RlBufferService(settings),
+        rl_buffer=RlBufferService(settings, bus),
+        console=ConsoleService(),
         **_realtime_services(settings, bus),
-        **_sync_services(settings, bus),
+        **_sync_services(settings, bus, poker),
     )
     services.rooms.register_kind("tournament", services.tournaments.may_join_room)
     services.rooms.register_kind("models", services.ai_models.may_join_room)
     services.batch.register("rating_claim", claim_batch_handler(services.ratings))
+    services.batch.register("settings", settings_batch_handler(services.accounts))
+    services.batch.register("rl_lines", services.rl_buffer.store_queued)
     return services
 
 
-def _sync_services(settings: Settings, bus: EventBus) -> dict[str, object]:
-    poker = SyncPoker(bus, settings.sync_poke_debounce)
+def _sync_services(settings: Settings, bus: EventBus, poker: SyncPoker) -> dict[str, object]:
     history = HistoryService(bus, poker, record_max_bytes=settings.history_record_max_bytes,
                              batch_max=settings.history_batch_max)
     batch = BatchService(max_ops=settings.batch_max_ops)

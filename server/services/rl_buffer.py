@@ -3,6 +3,10 @@
 An upload is consumed as a stream of byte chunks and split into lines with a bounded buffer,
 so memory stays flat whatever the body size. Each line is checked on its own; valid lines are
 stored in batches, invalid ones are counted and the first few reported by line number.
+
+The offline queue sends lines too (batch op `rl_lines`, `data` a list of line objects): the
+same checks, but all or nothing, since a queued item is answered as one, and stored once per
+client id however often it is resent.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from tortoise.functions import Count, Max, Sum
 from tortoise.transactions import in_transaction
 
 from models.ai import RlBuffer
-from server.errors import PayloadTooLarge
+from server.errors import PayloadTooLarge, ValidationFailed
+from server.services.applied_ops import apply_once
+from server.services.batch import BatchCall
+from server.services.event_bus import EventBus, Publication
 from server.settings import Settings
 
 BATCH_ROWS = 1000
@@ -114,8 +121,10 @@ def _first_error(exc: ValidationError) -> str:
 
 
 class RlBufferService:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, bus: EventBus | None = None):
         self.settings = settings
+        # Only the batch op needs one; the export command builds the service without.
+        self._bus = bus if bus is not None else EventBus()
 
     async def upload(self, user_id: int, chunks: AsyncIterable[bytes],
                      declared_length: int | None = None) -> dict[str, Any]:
@@ -162,6 +171,10 @@ class RlBufferService:
         except orjson.JSONDecodeError:
             report.reject(number, "not valid JSON")
             return
+        self._take_object(user_id, number, data, text, report, batch)
+
+    def _take_object(self, user_id: int, number: int, data: Any, text: bytes,
+                     report: UploadReport, batch: list[tuple[Any, ...]]) -> None:
         if not isinstance(data, dict):
             report.reject(number, "a line must be a JSON object")
             return
@@ -175,19 +188,52 @@ class RlBufferService:
         report.accepted += 1
         report.bytes += len(text)
 
+    async def store_queued(self, call: BatchCall, data: Any) -> dict[str, Any]:
+        """The batch op `rl_lines`: every line valid and stored, or none (a per-item error
+        naming the first bad lines). A resend of the same client id stores nothing again."""
+        report, batch = self._check_queued(call.user_id, data)
+
+        async def apply(tx: Publication) -> dict[str, Any]:
+            await _insert(tx.db, batch)
+            return report.as_dict()
+
+        answer, _ = await apply_once(self._bus, call, "rl_lines", apply)
+        return answer  # type: ignore[no-any-return]
+
+    def _check_queued(self, user_id: int, data: Any
+                      ) -> tuple[UploadReport, list[tuple[Any, ...]]]:
+        if not isinstance(data, list) or not data:
+            raise ValidationFailed("rl_lines data must be a non-empty list of line objects")
+        report = UploadReport()
+        batch: list[tuple[Any, ...]] = []
+        line_cap = self.settings.rl_line_max_bytes
+        for number, item in enumerate(data, start=1):
+            try:
+                text = orjson.dumps(item)
+            except orjson.JSONEncodeError:
+                report.reject(number, "not valid JSON")
+                continue
+            if len(text) > line_cap:
+                report.reject(number, f"line is longer than {line_cap} bytes")
+                continue
+            self._take_object(user_id, number, item, text, report, batch)
+        if report.rejected:
+            first = report.errors[0]
+            raise ValidationFailed(
+                f"{report.rejected} of {len(data)} lines are invalid (line {first['line']}: "
+                f"{first['error']}); nothing was stored", code="invalid_lines",
+                details=report.errors)
+        if report.bytes > self.settings.rl_upload_max_bytes:
+            raise PayloadTooLarge(f"the lines are over the {self.settings.rl_upload_max_bytes}"
+                                  "-byte upload limit")
+        return report, batch
+
     @staticmethod
     async def _flush(batch: list[tuple[Any, ...]]) -> None:
         if not batch:
             return
-        now = datetime.now(UTC)
         async with in_transaction() as db:
-            if db.capabilities.dialect == "postgres":
-                marks = ", ".join(f"${i}" for i in range(1, len(_INSERT_COLUMNS) + 1))
-            else:
-                marks = ", ".join("?" * len(_INSERT_COLUMNS))
-            await db.execute_many(
-                f"INSERT INTO rl_buffer ({', '.join(_INSERT_COLUMNS)}) VALUES ({marks})",
-                [[*row, now] for row in batch])
+            await _insert(db, batch)
         batch.clear()
 
     async def stats(self, user_id: int | None) -> dict[str, Any]:
@@ -229,6 +275,19 @@ class RlBufferService:
             for row_id, text in page:
                 yield text
             last_id = page[-1][0]
+
+
+async def _insert(db: Any, batch: list[tuple[Any, ...]]) -> None:
+    if not batch:
+        return
+    now = datetime.now(UTC)
+    if db.capabilities.dialect == "postgres":
+        marks = ", ".join(f"${i}" for i in range(1, len(_INSERT_COLUMNS) + 1))
+    else:
+        marks = ", ".join("?" * len(_INSERT_COLUMNS))
+    await db.execute_many(
+        f"INSERT INTO rl_buffer ({', '.join(_INSERT_COLUMNS)}) VALUES ({marks})",
+        [[*row, now] for row in batch])
 
 
 def _as_datetime(value: Any) -> datetime | None:

@@ -14,7 +14,7 @@ from typing import Any
 from tortoise import connections
 
 from server.errors import BadInput, Conflict, ValidationFailed
-from server.services.event_bus import EventBus
+from server.services.event_bus import EventBus, Publication
 from server.services.sync_clock import current, next_tick
 from server.services.sync_poke import SyncPoker
 from server.services.sync_tables import SYNC_TABLES, SyncTable, TableChanges, parse_push
@@ -83,9 +83,9 @@ class SyncService:
         return {"changes": changes, "timestamp": now}
 
     async def _rows(self, table: SyncTable, **filters: Any) -> list[dict[str, Any]]:
-        fields = [table.kind.key, *table.columns, "deleted", "server_created_at",
-                  "created_by_device", "changed_by_device", "last_modified"]
-        return await table.kind.model.filter(**filters).values(*fields)
+        fields = dict.fromkeys([table.key, *table.columns, "deleted", "server_created_at",
+                                "created_by_device", "changed_by_device", "last_modified"])
+        return await table.model.filter(**filters).values(*fields)
 
     async def _everything(self, user_id: int, table: SyncTable, now: int) -> dict[str, list[Any]]:
         # First sync: live rows only, all as created, no tombstones.
@@ -104,7 +104,7 @@ class SyncService:
                 continue  # this device made the latest change, so it already holds it
             if row["deleted"]:
                 if changed:
-                    deleted.append(row[table.kind.key])
+                    deleted.append(table.record_id(row))
             elif (changed and row["server_created_at"] > since
                   and row["created_by_device"] != device_id):
                 created.append(table.row_to_wire(row))
@@ -117,6 +117,8 @@ class SyncService:
         """Apply a WatermelonDB push in one transaction; returns the tick it was stamped with."""
         parsed = parse_push(changes, json_max_bytes=self._json_max_bytes,
                             max_records=self._push_max_records)
+        for table_changes in parsed:
+            table_changes.table.check_owner(user_id, table_changes)
         if not any(t.ids for t in parsed):
             return {"timestamp": await self.clock(), "changed": 0}
         async with self._bus.transaction() as tx:
@@ -125,20 +127,26 @@ class SyncService:
                 raise BadInput("last_pulled_at is ahead of the server clock")
             changed = 0
             for table_changes in parsed:
-                changed += await self._apply(tx.db, user_id, device_id, last_pulled_at, tick,
+                changed += await self._apply(tx, user_id, device_id, last_pulled_at, tick,
                                              table_changes)
         if changed:
             self._poker.changed(user_id, tick)
         return {"timestamp": tick, "changed": changed}
 
-    async def _apply(self, db: Any, user_id: int, device_id: str, last_pulled_at: int, tick: int,
-                     changes: TableChanges) -> int:
+    async def _apply(self, tx: Publication, user_id: int, device_id: str, last_pulled_at: int,
+                     tick: int, changes: TableChanges) -> int:
+        db = tx.db
         table = changes.table
-        model, key = table.kind.model, table.kind.key
-        query = model.filter(user_id=user_id, **{f"{key}__in": changes.ids}).using_db(db)
+        model, key = table.model, table.key
+        if table.per_user:
+            # check_owner let only the caller's own id through; that row always exists.
+            await model.get_or_create(user_id=user_id, using_db=db)
+            query = model.filter(user_id=user_id).using_db(db)
+        else:
+            query = model.filter(user_id=user_id, **{f"{key}__in": changes.ids}).using_db(db)
         if db.capabilities.dialect == "postgres":
             query = query.select_for_update()
-        rows = {getattr(r, key): r for r in await query}
+        rows = {str(getattr(r, key)): r for r in await query}
         for record_id, row in rows.items():
             if row.last_modified > last_pulled_at and row.changed_by_device != device_id:
                 raise Conflict(f"{table.name} {record_id} changed on the server after"
@@ -165,4 +173,6 @@ class SyncService:
                 continue  # deleting what is missing is a no-op
             await model.filter(id=row.id).using_db(db).update(deleted=True, **stamp)
             changed += 1
+        if changed and table.on_change is not None:
+            await table.on_change(tx, user_id, device_id)
         return changed

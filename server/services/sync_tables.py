@@ -3,20 +3,30 @@
 Only what is listed here is read or written: an unknown table or column is refused, ids must
 be safe characters, and WatermelonDB's local bookkeeping (`_status`, `_changed`) is dropped
 on push and never sent. JSON payload columns travel as text (WatermelonDB columns hold
-strings, numbers and booleans) and are stored as JSON objects.
+strings, numbers and booleans) and are stored as JSON objects. A read-only column is pulled,
+and accepted but ignored on push (WatermelonDB pushes whole records).
+
+`settings` is a per-user table: one record whose id is the user's id. A push may update it
+(created or updated), never delete it, and any other id is refused.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
 
+from models.accounts import UserSettings
+from models.history import SyncedRow
 from server import jsonutil
 from server.errors import ValidationFailed
+from server.services.accounts import settings_pushed
+from server.services.event_bus import Publication
 from server.services.history import HAND, MIXED, TOURNAMENT, HistoryKind
+from server.services.settings_schema import CARD_SKIN_PATTERN, THEMES
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LOCAL_ONLY_COLUMNS = frozenset({"_status", "_changed"})
@@ -25,9 +35,12 @@ LOCAL_ONLY_COLUMNS = frozenset({"_status", "_changed"})
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: Literal["text", "id", "int", "json"]
+    kind: Literal["text", "id", "int", "json", "bool", "choice"]
     nullable: bool = False
     max_len: int = 32
+    pattern: str | None = None  # text: the whole value must match
+    choices: tuple[str, ...] = ()  # choice: the allowed values
+    read_only: bool = False
 
     def to_db(self, table: str, value: Any, json_max_bytes: int) -> Any:
         where = f"{table}.{self.name}"
@@ -38,10 +51,20 @@ class Column:
         if self.kind in ("text", "id"):
             if not isinstance(value, str) or len(value) > self.max_len or (
                     self.kind == "id" and not SAFE_ID.match(value)) or (
+                    self.pattern is not None and not re.fullmatch(self.pattern, value)) or (
                     not value and not self.nullable):
                 raise ValidationFailed(f"{where} must be a string of at most {self.max_len}"
                                        " safe characters", code="invalid_value")
             return value or None
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ValidationFailed(f"{where} must be true or false", code="invalid_value")
+            return value
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise ValidationFailed(f"{where} must be one of {', '.join(self.choices)}",
+                                       code="invalid_value")
+            return value
         if self.kind == "int":
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
@@ -66,35 +89,61 @@ class Column:
         return value
 
 
+# Runs inside a push's transaction after it changed the user's rows of a table.
+ChangeHook = Callable[[Publication, int, str], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class SyncTable:
     name: str
-    kind: HistoryKind
+    model: type[SyncedRow]
+    key: str  # the model field that holds the record id
     columns: dict[str, Column]
+    per_user: bool = False  # one record per user, its id the user id (key is `user_id`)
+    on_change: ChangeHook | None = None
 
     @property
     def required(self) -> list[str]:
-        return [c.name for c in self.columns.values() if not c.nullable]
+        return [c.name for c in self.columns.values() if not c.nullable and not c.read_only]
+
+    def record_id(self, row: dict[str, Any]) -> str:
+        return str(row[self.key])
 
     def row_to_wire(self, row: dict[str, Any]) -> dict[str, Any]:
-        out = {"id": row[self.kind.key]}
+        out = {"id": self.record_id(row)}
         for column in self.columns.values():
             out[column.name] = column.to_wire(row[column.name])
         return out
 
+    def check_owner(self, user_id: int, changes: TableChanges) -> None:
+        """A per-user table: only the caller's own record, and it is never deleted."""
+        if not self.per_user:
+            return
+        if changes.deleted:
+            raise ValidationFailed(f"{self.name} cannot be deleted", code="not_deletable")
+        if any(record_id != str(user_id) for record_id in changes.ids):
+            raise ValidationFailed(f"{self.name} has one record, id {user_id}",
+                                   code="unknown_record")
 
-def _table(name: str, kind: HistoryKind, *columns: Column) -> SyncTable:
-    return SyncTable(name, kind, {c.name: c for c in columns})
+
+def _history(name: str, kind: HistoryKind, *columns: Column) -> SyncTable:
+    return SyncTable(name, kind.model, kind.key, {c.name: c for c in columns})
 
 
 SYNC_TABLES: dict[str, SyncTable] = {t.name: t for t in (
-    _table("hands", HAND, Column("game_type", "text"), Column("tournament_id", "id", True, 64),
-           Column("record_json", "json")),
-    _table("tournament_results", TOURNAMENT, Column("result_json", "json"),
-           Column("rank", "int", True), Column("chips", "int", True)),
-    _table("mixed_games", MIXED, Column("tournament_id", "id", True, 64),
-           Column("from_game", "text", True), Column("to_game", "text"),
-           Column("record_json", "json")),
+    _history("hands", HAND, Column("game_type", "text"), Column("tournament_id", "id", True, 64),
+             Column("record_json", "json")),
+    _history("tournament_results", TOURNAMENT, Column("result_json", "json"),
+             Column("rank", "int", True), Column("chips", "int", True)),
+    _history("mixed_games", MIXED, Column("tournament_id", "id", True, 64),
+             Column("from_game", "text", True), Column("to_game", "text"),
+             Column("record_json", "json")),
+    SyncTable("settings", UserSettings, "user_id", {c.name: c for c in (
+        Column("se_on", "bool"), Column("bgm_on", "bool"),
+        Column("theme", "choice", choices=THEMES),
+        Column("card_skin", "text", pattern=CARD_SKIN_PATTERN),
+        Column("version", "int", read_only=True),
+    )}, per_user=True, on_change=settings_pushed),
 )}
 
 
@@ -169,5 +218,6 @@ def _record(table: SyncTable, raw: Any, json_max_bytes: int) -> tuple[str, dict[
         if column is None:
             raise ValidationFailed(f"unknown column {table.name}.{str(name)[:64]}",
                                    code="unknown_column")
-        values[name] = column.to_db(table.name, value, json_max_bytes)
+        if not column.read_only:
+            values[name] = column.to_db(table.name, value, json_max_bytes)
     return record_id, values

@@ -26,12 +26,21 @@ export const schema = appSchema({
       { name: "to_game", type: "string" },
       { name: "record_json", type: "string" },
     ] }),
+    // One record per user, its id the user id; `version` is the server's, read-only.
+    tableSchema({ name: "settings", columns: [
+      { name: "se_on", type: "boolean" },
+      { name: "bgm_on", type: "boolean" },
+      { name: "theme", type: "string" },
+      { name: "card_skin", type: "string" },
+      { name: "version", type: "number" },
+    ] }),
   ],
 });
 
 class Hand extends Model { static table = "hands"; }
 class TournamentResult extends Model { static table = "tournament_results"; }
 class MixedGame extends Model { static table = "mixed_games"; }
+class Settings extends Model { static table = "settings"; }
 
 export class Device {
   constructor(name, baseUrl, token) {
@@ -46,7 +55,7 @@ export class Device {
       schema, migrations: schemaMigrations({ migrations: [] }), dbName: `device-${name}`, useWebWorker: false, useIncrementalIndexedDB: false,
       extraLokiOptions: { autosave: false },
     });
-    this.db = new Database({ adapter, modelClasses: [Hand, TournamentResult, MixedGame] });
+    this.db = new Database({ adapter, modelClasses: [Hand, TournamentResult, MixedGame, Settings] });
   }
 
   async create(table, values) {

@@ -2,41 +2,104 @@
 
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleSubscribePayload".
+ */
+export type ConsoleSubscribePayload = Record<string, never>;
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleUnsubscribePayload".
+ */
+export type ConsoleUnsubscribePayload = Record<string, never>;
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
  * via the `definition` "JsonValue".
  */
 export type JsonValue = unknown;
 
 export interface FeltsyncProtocol {
   AuthRefreshPayload: AuthRefreshPayload;
+  AuthRefreshReply: AuthRefreshReply;
   BatchBody: BatchBody;
   BatchOperation: BatchOperation;
+  BenchFields: BenchFields;
   Break: Break;
+  BreakEndData: BreakEndData;
+  BreakStartData: BreakStartData;
+  ChatMessageData: ChatMessageData;
+  ChatMessageView: ChatMessageView;
   ChatSendPayload: ChatSendPayload;
+  ChatSendReply: ChatSendReply;
   ClientEventPayloads: ClientEventPayloads;
+  ClockData: ClockData;
+  ConsoleConnections: ConsoleConnections;
+  ConsoleLoggedEvent: ConsoleLoggedEvent;
+  ConsoleModelFamily: ConsoleModelFamily;
+  ConsoleRates: ConsoleRates;
+  ConsoleRoom: ConsoleRoom;
+  ConsoleRoomLog: ConsoleRoomLog;
+  ConsoleState: ConsoleState;
+  ConsoleSubscribePayload: ConsoleSubscribePayload;
+  ConsoleSubscribeReply: ConsoleSubscribeReply;
+  ConsoleTournament: ConsoleTournament;
+  ConsoleTournaments: ConsoleTournaments;
+  ConsoleUnsubscribePayload: ConsoleUnsubscribePayload;
+  ConsoleUser: ConsoleUser;
   Eliminated: Eliminated;
+  EntrantView: EntrantView;
+  ErrorBody: ErrorBody;
+  FinalTableData: FinalTableData;
+  GameSwitchData: GameSwitchData;
   HandRecord: HandRecord;
+  JoinReply: JoinReply;
   JsonValue: JsonValue;
+  LeaveReply: LeaveReply;
   Level: Level;
+  LevelUpData: LevelUpData;
+  LoggedEvent: LoggedEvent;
   LoginBody: LoginBody;
   MixedRecord: MixedRecord;
+  ModelUpdateData: ModelUpdateData;
+  PingReply: PingReply;
+  PlaceView: PlaceView;
   PlayerIn: PlayerIn;
   PlayerStack: PlayerStack;
+  PresenceData: PresenceData;
   ProfileBody: ProfileBody;
+  ProfileUpdateData: ProfileUpdateData;
+  RatingChangeView: RatingChangeView;
+  RatingUpdateData: RatingUpdateData;
+  RatingView: RatingView;
   RefreshBody: RefreshBody;
+  ReplayReply: ReplayReply;
+  ResultView: ResultView;
+  ResyncRequiredData: ResyncRequiredData;
   RlLine: RlLine;
   RoomJoinPayload: RoomJoinPayload;
   RoomLeavePayload: RoomLeavePayload;
   RoomReplayPayload: RoomReplayPayload;
+  SeatMoveView: SeatMoveView;
+  SeatView: SeatView;
+  SessionClosingData: SessionClosingData;
+  SessionReadyData: SessionReadyData;
+  SessionRevokedData: SessionRevokedData;
   SettingsBody: SettingsBody;
+  SettingsUpdateData: SettingsUpdateData;
   SignupBody: SignupBody;
   Structure: Structure;
+  SyncPokeData: SyncPokeData;
   SystemPingPayload: SystemPingPayload;
+  TournamentBalanceData: TournamentBalanceData;
   TournamentClockBody: TournamentClockBody;
   TournamentCreateBody: TournamentCreateBody;
+  TournamentCreatedData: TournamentCreatedData;
+  TournamentFinishedData: TournamentFinishedData;
   TournamentJoinPayload: TournamentJoinPayload;
   TournamentLeavePayload: TournamentLeavePayload;
+  TournamentPrivateData: TournamentPrivateData;
+  TournamentPublicState: TournamentPublicState;
   TournamentRecord: TournamentRecord;
   TournamentSnapshotBody: TournamentSnapshotBody;
+  TournamentUpdateData: TournamentUpdateData;
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
@@ -44,6 +107,13 @@ export interface FeltsyncProtocol {
  */
 export interface AuthRefreshPayload {
   token: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "AuthRefreshReply".
+ */
+export interface AuthRefreshReply {
+  expires_at: number;
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
@@ -68,11 +138,66 @@ export interface BatchOperation {
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "BenchFields".
+ */
+export interface BenchFields {
+  ph: number;
+  n: number;
+  ts: number;
+  pad?: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
  * via the `definition` "Break".
  */
 export interface Break {
   after_level: number;
   duration_s: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "BreakEndData".
+ */
+export interface BreakEndData {
+  tournament_id: string;
+  phase: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "BreakStartData".
+ */
+export interface BreakStartData {
+  tournament_id: string;
+  after_level: number;
+  duration_s: number;
+  phase: number;
+}
+/**
+ * `chat:message`: the message's seq is the room event's own `seq`.
+ *
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ChatMessageData".
+ */
+export interface ChatMessageData {
+  id: number;
+  channel: string;
+  user_id: number;
+  client_msg_id: string;
+  body: string;
+  created_at: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ChatMessageView".
+ */
+export interface ChatMessageView {
+  id: number;
+  channel: string;
+  user_id: number;
+  client_msg_id: string;
+  body: string;
+  created_at: string;
+  seq: number;
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
@@ -84,6 +209,15 @@ export interface ChatSendPayload {
   body: string;
 }
 /**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ChatSendReply".
+ */
+export interface ChatSendReply {
+  ack: "saved";
+  duplicate: boolean;
+  message: ChatMessageView;
+}
+/**
  * Client→server Socket.IO events and the payload each one takes.
  *
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
@@ -92,6 +226,8 @@ export interface ChatSendPayload {
 export interface ClientEventPayloads {
   "auth:refresh": AuthRefreshPayload;
   "chat:send": ChatSendPayload;
+  "console:subscribe": ConsoleSubscribePayload;
+  "console:unsubscribe": ConsoleUnsubscribePayload;
   "room:join": RoomJoinPayload;
   "room:leave": RoomLeavePayload;
   "room:replay": RoomReplayPayload;
@@ -146,12 +282,220 @@ export interface TournamentLeavePayload {
   tournament_id: string;
 }
 /**
+ * `clock:start`, `clock:pause`, `clock:resume`: the server clock as read at `server_time`.
+ *
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ClockData".
+ */
+export interface ClockData {
+  started: boolean;
+  paused: boolean;
+  on_break: boolean;
+  level: number;
+  phase: number;
+  game:
+    | "nlh"
+    | "lhe"
+    | "plo"
+    | "plo8"
+    | "razz"
+    | "stud"
+    | "stud8"
+    | "2-7td"
+    | "2-7sd"
+    | "badugi"
+    | "a5td";
+  small_blind: number;
+  big_blind: number;
+  ante: number;
+  remaining_s: number | null;
+  server_time: number;
+  started_at: number | null;
+  paused_at: number | null;
+  paused_total: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleConnections".
+ */
+export interface ConsoleConnections {
+  sockets: number;
+  users: number;
+  by_user: ConsoleUser[];
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleUser".
+ */
+export interface ConsoleUser {
+  user_id: number;
+  nickname: string | null;
+  sockets: number;
+  devices: string[];
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleLoggedEvent".
+ */
+export interface ConsoleLoggedEvent {
+  seq: number;
+  event: string;
+  at: string;
+  preview: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleModelFamily".
+ */
+export interface ConsoleModelFamily {
+  family: string;
+  type: string;
+  version: string;
+  sha256: string;
+  size: number;
+  versions_published: number;
+  updated_at: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleRates".
+ */
+export interface ConsoleRates {
+  published_total: number;
+  delivered_total: number;
+  published_per_s: number | null;
+  delivered_per_s: number | null;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleRoom".
+ */
+export interface ConsoleRoom {
+  room: string;
+  sockets: number;
+  users: number;
+  user_ids: number[];
+  seq: number | null;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleRoomLog".
+ */
+export interface ConsoleRoomLog {
+  room: string;
+  events: ConsoleLoggedEvent[];
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleState".
+ */
+export interface ConsoleState {
+  instance: string;
+  server_time: number;
+  connections: ConsoleConnections;
+  rooms: ConsoleRoom[];
+  rates: ConsoleRates;
+  recent_events: ConsoleRoomLog[];
+  models: ConsoleModelFamily[];
+  tournaments: ConsoleTournaments;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleTournaments".
+ */
+export interface ConsoleTournaments {
+  by_status: {
+    [k: string]: number | undefined;
+  };
+  active: ConsoleTournament[];
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleTournament".
+ */
+export interface ConsoleTournament {
+  tournament_id: string;
+  name: string;
+  status: string;
+  is_public: boolean;
+  owner_id: number;
+  players: number;
+  players_left: number;
+  level: number | null;
+  snapshot_version: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ConsoleSubscribeReply".
+ */
+export interface ConsoleSubscribeReply {
+  room: string;
+  interval_s: number;
+}
+/**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
  * via the `definition` "Eliminated".
  */
 export interface Eliminated {
   player_id: string;
   place: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "EntrantView".
+ */
+export interface EntrantView {
+  player_id: string;
+  name: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ErrorBody".
+ */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: JsonValue;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "FinalTableData".
+ */
+export interface FinalTableData {
+  tournament_id: string;
+  players: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "GameSwitchData".
+ */
+export interface GameSwitchData {
+  tournament_id: string;
+  level: number;
+  from:
+    | "nlh"
+    | "lhe"
+    | "plo"
+    | "plo8"
+    | "razz"
+    | "stud"
+    | "stud8"
+    | "2-7td"
+    | "2-7sd"
+    | "badugi"
+    | "a5td";
+  to:
+    | "nlh"
+    | "lhe"
+    | "plo"
+    | "plo8"
+    | "razz"
+    | "stud"
+    | "stud8"
+    | "2-7td"
+    | "2-7sd"
+    | "badugi"
+    | "a5td";
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
@@ -164,6 +508,25 @@ export interface HandRecord {
   record_json: {
     [k: string]: unknown | undefined;
   };
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "JoinReply".
+ */
+export interface JoinReply {
+  room: string;
+  seq: number;
+  replayed: number;
+  resync_required: boolean;
+  present?: number[];
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "LeaveReply".
+ */
+export interface LeaveReply {
+  room: string;
+  left: boolean;
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
@@ -186,6 +549,41 @@ export interface Level {
     | "2-7sd"
     | "badugi"
     | "a5td";
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "LevelUpData".
+ */
+export interface LevelUpData {
+  tournament_id: string;
+  level: number;
+  phase: number;
+  small_blind: number;
+  big_blind: number;
+  ante: number;
+  duration_s: number;
+  game:
+    | "nlh"
+    | "lhe"
+    | "plo"
+    | "plo8"
+    | "razz"
+    | "stud"
+    | "stud8"
+    | "2-7td"
+    | "2-7sd"
+    | "badugi"
+    | "a5td";
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "LoggedEvent".
+ */
+export interface LoggedEvent {
+  event: string;
+  room: string;
+  seq: number;
+  data: JsonValue;
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
@@ -213,6 +611,37 @@ export interface MixedRecord {
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ModelUpdateData".
+ */
+export interface ModelUpdateData {
+  family: string;
+  version: string;
+  type: "per_game" | "multi_head" | "pro";
+  sha256: string;
+  size: number;
+  model_update_required: boolean;
+  reason: "connect" | "publish" | "rollback";
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "PingReply".
+ */
+export interface PingReply {
+  pong: boolean;
+  nonce: string | null;
+  user_id: number;
+  server_time: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "PlaceView".
+ */
+export interface PlaceView {
+  player_id: string;
+  place: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
  * via the `definition` "PlayerIn".
  */
 export interface PlayerIn {
@@ -232,6 +661,13 @@ export interface PlayerStack {
   private?: {
     [k: string]: unknown | undefined;
   } | null;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "PresenceData".
+ */
+export interface PresenceData {
+  user_id: number;
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
@@ -257,10 +693,101 @@ export interface SettingsBody {
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ProfileUpdateData".
+ */
+export interface ProfileUpdateData {
+  user_id: number;
+  nickname: string;
+  avatar: string | null;
+  country: string | null;
+  version: number;
+  device_id: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "RatingChangeView".
+ */
+export interface RatingChangeView {
+  id: number;
+  reason: string;
+  source_id: string;
+  place: number;
+  field_size: number;
+  sr_before: number;
+  sr_after: number;
+  st_before: number;
+  st_after: number;
+  mr_before: number;
+  mr_after: number;
+  mt_before: number;
+  mt_after: number;
+  gr_before: number;
+  new_global_rating: number;
+  at: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "RatingUpdateData".
+ */
+export interface RatingUpdateData {
+  user_id: number;
+  change: RatingChangeView;
+  rating: RatingView;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "RatingView".
+ */
+export interface RatingView {
+  user_id: number;
+  rated: boolean;
+  sr: number;
+  st: number;
+  mr: number;
+  mt: number;
+  gr: number;
+  st_now: number;
+  mt_now: number;
+  last_update: string | null;
+  version: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
  * via the `definition` "RefreshBody".
  */
 export interface RefreshBody {
   refresh_token: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ReplayReply".
+ */
+export interface ReplayReply {
+  room: string;
+  seq: number;
+  events: LoggedEvent[];
+  has_more: boolean;
+  resync_required: boolean;
+  state_url?: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ResultView".
+ */
+export interface ResultView {
+  player_id: string;
+  user_id: number | null;
+  place: number;
+  chips: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "ResyncRequiredData".
+ */
+export interface ResyncRequiredData {
+  room: string;
+  seq: number;
+  state_url: string;
 }
 /**
  * One experience line. Required: game, model_version, state, action, reward.
@@ -295,6 +822,66 @@ export interface RlLine {
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "SeatMoveView".
+ */
+export interface SeatMoveView {
+  player_id: string;
+  from_table: number;
+  from_seat: number;
+  to_table: number;
+  to_seat: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "SeatView".
+ */
+export interface SeatView {
+  player_id: string;
+  table: number;
+  seat: number;
+  stack: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "SessionClosingData".
+ */
+export interface SessionClosingData {
+  reason: "slow_consumer" | "shutdown";
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "SessionReadyData".
+ */
+export interface SessionReadyData {
+  user_id: number;
+  device_id: string;
+  expires_at: number;
+  instance: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "SessionRevokedData".
+ */
+export interface SessionRevokedData {
+  device_id: string;
+  reason: "logout" | "revoked" | "refresh_reused";
+  generation: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "SettingsUpdateData".
+ */
+export interface SettingsUpdateData {
+  user_id: number;
+  se_on: boolean;
+  bgm_on: boolean;
+  theme: string;
+  card_skin: string;
+  version: number;
+  device_id: string;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
  * via the `definition` "SignupBody".
  */
 export interface SignupBody {
@@ -324,6 +911,23 @@ export interface Structure {
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "SyncPokeData".
+ */
+export interface SyncPokeData {
+  clock: number;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "TournamentBalanceData".
+ */
+export interface TournamentBalanceData {
+  tournament_id: string;
+  version: number;
+  moves: SeatMoveView[];
+  broken_tables: number[];
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
  * via the `definition` "TournamentClockBody".
  */
 export interface TournamentClockBody {
@@ -343,6 +947,69 @@ export interface TournamentCreateBody {
    * @maxItems 10000
    */
   players: [PlayerIn, PlayerIn, ...PlayerIn[]];
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "TournamentCreatedData".
+ */
+export interface TournamentCreatedData {
+  tournament_id: string;
+  name: string;
+  structure: Structure;
+  table_count: number;
+  players: EntrantView[];
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "TournamentFinishedData".
+ */
+export interface TournamentFinishedData {
+  tournament_id: string;
+  results: ResultView[];
+  finished_at: number;
+}
+/**
+ * Sent to the player's own `user_<id>` room only.
+ *
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "TournamentPrivateData".
+ */
+export interface TournamentPrivateData {
+  tournament_id: string;
+  version: number;
+  player_id: string;
+  private: {
+    [k: string]: JsonValue | undefined;
+  };
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "TournamentPublicState".
+ */
+export interface TournamentPublicState {
+  version: number;
+  level: number;
+  game:
+    | "nlh"
+    | "lhe"
+    | "plo"
+    | "plo8"
+    | "razz"
+    | "stud"
+    | "stud8"
+    | "2-7td"
+    | "2-7sd"
+    | "badugi"
+    | "a5td";
+  small_blind: number;
+  big_blind: number;
+  ante: number;
+  table_count: number;
+  on_break: boolean;
+  final_table: boolean;
+  total_chips: number;
+  players: SeatView[];
+  eliminated: PlaceView[];
 }
 /**
  * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
@@ -378,4 +1045,88 @@ export interface TournamentSnapshotBody {
   eliminated_players?: Eliminated[];
   on_break?: boolean;
   final_table?: boolean;
+}
+/**
+ * This interface was referenced by `FeltsyncProtocol`'s JSON-Schema
+ * via the `definition` "TournamentUpdateData".
+ */
+export interface TournamentUpdateData {
+  tournament_id: string;
+  state: TournamentPublicState;
+}
+
+/** How a room event arrives: its room, its seq in that room, and the event's data. */
+export interface RoomEventWire<D> {
+  room: string;
+  seq: number;
+  data: D;
+}
+/** Every ack: the client→server event's answer, or why it was refused. */
+export type AckEnvelope<D> = {status: "ok"; data: D} | {status: "error"; error: ErrorBody};
+/** Server→client events: `io(url) as Socket<ServerToClientEvents, ClientToServerEvents>`. */
+export interface ServerToClientEvents {
+  "session:ready": (payload: SessionReadyData) => void;
+  "session:closing": (payload: SessionClosingData) => void;
+  resync_required: (payload: ResyncRequiredData) => void;
+  "console:state": (payload: ConsoleState) => void;
+  "session:revoked": (payload: RoomEventWire<SessionRevokedData>) => void;
+  "profile:update": (payload: RoomEventWire<ProfileUpdateData>) => void;
+  "settings:update": (payload: RoomEventWire<SettingsUpdateData>) => void;
+  "sync:poke": (payload: RoomEventWire<SyncPokeData>) => void;
+  "presence:join": (payload: RoomEventWire<PresenceData>) => void;
+  "presence:leave": (payload: RoomEventWire<PresenceData>) => void;
+  "chat:message": (payload: RoomEventWire<ChatMessageData>) => void;
+  "rating:update": (payload: RoomEventWire<RatingUpdateData>) => void;
+  "model:update": (payload: RoomEventWire<ModelUpdateData>) => void;
+  "tournament:created": (payload: RoomEventWire<TournamentCreatedData>) => void;
+  "clock:start": (payload: RoomEventWire<ClockData>) => void;
+  "clock:pause": (payload: RoomEventWire<ClockData>) => void;
+  "clock:resume": (payload: RoomEventWire<ClockData>) => void;
+  "tournament:update": (payload: RoomEventWire<TournamentUpdateData>) => void;
+  "tournament:private": (payload: RoomEventWire<TournamentPrivateData>) => void;
+  final_table: (payload: RoomEventWire<FinalTableData>) => void;
+  "break:start": (payload: RoomEventWire<BreakStartData>) => void;
+  "break:end": (payload: RoomEventWire<BreakEndData>) => void;
+  "level:up": (payload: RoomEventWire<LevelUpData>) => void;
+  "game:switch": (payload: RoomEventWire<GameSwitchData>) => void;
+  "tournament:balance": (payload: RoomEventWire<TournamentBalanceData>) => void;
+  "tournament:finished": (payload: RoomEventWire<TournamentFinishedData>) => void;
+  "bench:state": (payload: RoomEventWire<BenchFields>) => void;
+}
+/** Client→server events: each takes its payload and an ack with the envelope. */
+export interface ClientToServerEvents {
+  "auth:refresh": (
+    payload: AuthRefreshPayload,
+    ack: (answer: AckEnvelope<AuthRefreshReply>) => void
+  ) => void;
+  "chat:send": (
+    payload: ChatSendPayload,
+    ack: (answer: AckEnvelope<ChatSendReply>) => void
+  ) => void;
+  "console:subscribe": (
+    payload: ConsoleSubscribePayload,
+    ack: (answer: AckEnvelope<ConsoleSubscribeReply>) => void
+  ) => void;
+  "console:unsubscribe": (
+    payload: ConsoleUnsubscribePayload,
+    ack: (answer: AckEnvelope<LeaveReply>) => void
+  ) => void;
+  "room:join": (payload: RoomJoinPayload, ack: (answer: AckEnvelope<JoinReply>) => void) => void;
+  "room:leave": (payload: RoomLeavePayload, ack: (answer: AckEnvelope<LeaveReply>) => void) => void;
+  "room:replay": (
+    payload: RoomReplayPayload,
+    ack: (answer: AckEnvelope<ReplayReply>) => void
+  ) => void;
+  "system:ping": (
+    payload: SystemPingPayload,
+    ack: (answer: AckEnvelope<PingReply>) => void
+  ) => void;
+  "tournament:join": (
+    payload: TournamentJoinPayload,
+    ack: (answer: AckEnvelope<JoinReply>) => void
+  ) => void;
+  "tournament:leave": (
+    payload: TournamentLeavePayload,
+    ack: (answer: AckEnvelope<LeaveReply>) => void
+  ) => void;
 }
