@@ -216,3 +216,28 @@ async def test_presence_spans_instances_and_a_dead_instances_members_expire(
     assert ("presence:leave", {"user_id": bob.id}) in payloads  # bob's client closed
     assert [k for k, _ in kinds].count("presence:join") == 2  # alice, then bob from the other instance
     assert await b.app[keys.REALTIME].core.presence.members(room) == []  # everyone left
+
+
+async def test_two_racing_resumes_of_one_room_replay_it_once(pair):
+    from tests.socket_capture import CapturingSocket
+
+    a, b = pair
+    user = await create_user(a)
+    room = table()
+    for i in range(8):  # the pair keeps 5 events per table room: resume from inside them
+        await b.services.bus.publish(room, "table:update", {"i": i})
+    socket = await CapturingSocket.connect(a, user.token)
+    try:
+        answers = await asyncio.gather(*(socket.call("room:join", {"room": room, "last_seq": 5})
+                                         for _ in range(3)))
+        await b.services.bus.publish(room, "test:end", {})
+        await socket.wait_for("test:end")
+    finally:
+        await socket.close()
+
+    assert all(answer["status"] == "ok" for answer in answers), answers
+    assert sorted(answer["data"]["replayed"] for answer in answers) == [0, 0, 3]
+    seqs = [data["seq"] for event, data in socket.received
+            if isinstance(data, dict) and data.get("room") == room]
+    assert seqs == list(range(6, seqs[-1] + 1))  # each once, in order, none missed
+    assert seqs[-1] == (await logged(room))[-1]

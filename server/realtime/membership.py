@@ -1,8 +1,9 @@
 """Joining, resuming, replaying and leaving rooms on this instance.
 
-A join with `last_seq` is a resume: under the room's delivery lock the socket first receives
-exactly the logged events after `last_seq` up to what this instance's members already have,
-then enters the room, so live events continue right after them with no gap and no repeat.
+A join with `last_seq` is a resume: the socket first receives exactly the logged events after
+`last_seq` up to what this instance's members already have (most of them before taking the
+room's delivery lock, the tail under it), then enters the room under that lock, so live events
+continue right after them with no gap and no repeat.
 A client behind the room's retention gets `resync_required` with the room's state endpoint
 instead, and live events from the current seq on.
 """
@@ -41,11 +42,27 @@ class Membership:
         self.fanout: RedisFanout | None = None
         self.resumes = 0
         self.replayed = 0
+        self._joining: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def join(self, session: SocketSession, room: str, last_seq: int | None) -> dict[str, Any]:
         """Authorize, resume from `last_seq` (or from now), and enter the room."""
         await self.rooms.authorize(session.user_id, room)
+        # One join at a time per socket and room: two racing resumes would replay twice.
+        key = (session.sid, room)
+        lock = self._joining.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._join(session, room, last_seq)
+        finally:
+            if (not lock.locked() and not getattr(lock, "_waiters", None)
+                    and self._joining.get(key) is lock):
+                del self._joining[key]
+
+    async def _join(self, session: SocketSession, room: str, last_seq: int | None) -> dict[str, Any]:
         sid = session.sid
+        replayed = 0
+        if last_seq is not None and room not in session.rooms:
+            last_seq, replayed = await self._replay_unlocked(sid, room, last_seq)
         async with self.delivery.lock(room):
             current = self.delivery.delivered_seq(room)
             if current is None:
@@ -62,7 +79,7 @@ class Membership:
             if last_seq is not None and last_seq > current:
                 self._release_locked(room, leaving_sid=None)
                 raise BadInput("last_seq is ahead of the room")
-            replayed, resync = 0, False
+            resync = False
             if last_seq is not None:
                 self.resumes += 1
             if last_seq is not None and last_seq < current:
@@ -72,15 +89,32 @@ class Membership:
                         "room": room, "seq": current, "state_url": self.rooms.state_url(room),
                     }, to=sid)
                 else:
-                    replayed = await self._replay_to(sid, room, last_seq, current)
-                    self.replayed += replayed
+                    tail, _ = await self._replay_to(sid, room, last_seq, current)
+                    replayed += tail
+                    self.replayed += tail
             await self.sio.enter_room(sid, room)
             session.rooms.add(room)
         await self.presence.joined(session, room)
         return {"room": room, "seq": current, "replayed": replayed, "resync_required": resync,
                 "present": await self.presence.members(room)}
 
-    async def _replay_to(self, sid: str, room: str, after_seq: int, upto: int) -> int:
+    async def _replay_unlocked(self, sid: str, room: str, last_seq: int) -> tuple[int, int]:
+        """Replay up to the log's head now, without the room's lock; return (resume point, sent).
+
+        The socket is not a member yet, so no live event can interleave with these, and a crowd
+        resuming at once (a reconnect storm) replays in parallel instead of one after another.
+        Only what was committed since is sent under the lock. Resyncs are left to that path.
+        """
+        head = await log_head(room)
+        if last_seq >= head or last_seq < await self.rooms.retention_floor(room, head):
+            return last_seq, 0
+        sent, reached = await self._replay_to(sid, room, last_seq, head)
+        self.replayed += sent
+        return reached, sent
+
+    async def _replay_to(self, sid: str, room: str, after_seq: int,
+                         upto: int) -> tuple[int, int]:
+        """Send the log's events in (after_seq, upto] to `sid`; return (sent, seq reached)."""
         # Paced by the socket's outgoing queue: a long replay must not itself trip the
         # slow-consumer bound, and a reader that does not drain it is cut off like any other.
         page_size = max(1, min(REPLAY_PAGE, self.delivery.max_outgoing // 2))
@@ -90,11 +124,15 @@ class Membership:
             page = await read_log(room, after_seq, upto, limit=page_size)
             if not page:
                 break
-            for record in page:
-                await self.sio.emit(record.event, record.wire(), to=sid)
+            emit_many = getattr(self.sio.manager, "emit_many", None)
+            if emit_many is not None:  # the fast path: the whole page in one write
+                await emit_many([(r.event, r.wire()) for r in page], "/", sid)
+            else:
+                for record in page:
+                    await self.sio.emit(record.event, record.wire(), to=sid)
             sent += len(page)
             after_seq = page[-1].seq
-        return sent
+        return sent, after_seq
 
     async def _wait_for_drain(self, sid: str) -> None:
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
