@@ -53,8 +53,9 @@ test: $(PY_STAMP) $(JS_STAMP) $(SDK_STAMP) $(CHROMIUM) $(NGINX)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Fan-out benchmark: Node's socket.io reference and feltsync under the same load, one run,
-## ratios printed (needs Node + npm; several minutes, most of it opening the 19k idle
-## connections: BENCH_ARGS="--clients 2000 --stock" skips them). BENCH_ARGS overrides the defaults.
+## ratios printed (needs Node + npm; several minutes, most of it opening 19k idle connections,
+## as many as a hard file limit of 20000 leaves room for: BENCH_ARGS="--clients 2000 --stock"
+## skips them). BENCH_ARGS overrides the defaults.
 BENCH_ARGS ?= --clients 2000 --rate 5 --burst 100 --idle 19000 --stock --client-sim
 bench: $(PY_STAMP)
 	ulimit -n $$(ulimit -Hn) && $(BIN)/python bench/fanout.py $(BENCH_ARGS)

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -37,13 +36,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "client-sim")]
 DEFAULT_REF_DIR = ROOT.parent / "shared" / "bench"
 NODE_DIR = ROOT / "var" / "bench" / "node"
 REF_FILES = ("ref_server.js", "loadgen.js", "package.json")
-
-
-def raise_file_limit() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def free_port() -> int:
@@ -102,7 +94,7 @@ def feltsync_env(work: Path, port: int, secret: str, extra: dict[str, str]) -> d
         "ACCESS_TOKEN_TTL": "3600", "LOG_LEVEL": "WARNING", "BENCH_ROOM": "true",
         # The publisher sends bursts: the per-socket limits are for clients, not this bench.
         "SOCKET_EVENT_RATE": "1000000", "SOCKET_EVENT_BURST": "1000000",
-        "SOCKET_EVENT_LIMIT": "1000000/second", "SOCKET_MAX_OUTGOING": "100000",
+        "SOCKET_MAX_OUTGOING": "100000",
         "PING_INTERVAL": "60", "PING_TIMEOUT": "60",
     })
     env.pop("REDIS_URL", None)
@@ -222,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[],
                         help="extra feltsync environment, NAME=VALUE (repeatable)")
     args = parser.parse_args(argv)
+
+    from client_sim.idle import raise_file_limit
 
     file_limit = raise_file_limit()
     node_dir = prepare_node(args.ref_dir)

@@ -72,8 +72,7 @@ def start_instance(db_url: str, prefix: str, name: str, var_dir: str) -> tuple[s
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
            "PORT": str(port), "JWT_SECRET": SECRET, "VAR_DIR": var_dir, "ENV": "test",
            "LOG_LEVEL": "WARNING", "INSTANCE_ID": name, "MIGRATE_ON_START": "false",
-           "SOCKET_EVENT_RATE": "1000000", "SOCKET_EVENT_BURST": "1000000",
-           "SOCKET_EVENT_LIMIT": "1000000/second"}
+           "SOCKET_EVENT_RATE": "1000000", "SOCKET_EVENT_BURST": "1000000"}
     proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, f"http://127.0.0.1:{port}"

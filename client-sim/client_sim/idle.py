@@ -15,10 +15,21 @@ from client_sim.workers import Workers
 CONNECT_CONCURRENCY = 100
 
 
-def raise_file_limit() -> int:
+FILE_LIMIT_TARGET = 65536  # 20k+ connections plus the server's own files, with room to spare
+
+
+def raise_file_limit(target: int = FILE_LIMIT_TARGET) -> int:
+    """Raise this process's open-file limit (inherited by the processes it starts).
+
+    Raising the hard limit needs privileges (root in a container or CI); without them the
+    soft limit goes up to the hard one.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target)))
+        except (ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
