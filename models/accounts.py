@@ -4,7 +4,10 @@ from tortoise.models import Model
 from models.history import SyncedRow
 
 
-class User(Model):
+# Also the WatermelonDB `profile` table (its record id is the user id). Every profile change
+# takes a sync clock tick (`last_modified`), so devices pull it. `deleted` stays false: a
+# profile is never deleted through sync.
+class User(SyncedRow):
     id = fields.BigIntField(primary_key=True)
     login = fields.CharField(max_length=64, unique=True)
     password_hash = fields.CharField(max_length=128)

@@ -8,7 +8,7 @@ import uuid
 import aiohttp
 
 from models.accounts import Device as DeviceRow
-from models.accounts import UserSettings
+from models.accounts import User, UserSettings
 from models.history import HandHistory, SyncClock
 from models.realtime import RoomEvent
 from tests.factories import create_user
@@ -102,7 +102,7 @@ async def test_first_sync_sends_live_rows_as_created_and_no_tombstones(server):
     row = first["hands"]["created"][0]
     assert set(row) == {"id", "game_type", "tournament_id", "record_json"}  # no _status/_changed
     assert json.loads(row["record_json"]) == {"pot": 10}
-    assert set(first) == {"hands", "tournament_results", "mixed_games", "settings"}
+    assert set(first) == {"hands", "tournament_results", "mixed_games", "settings", "profile"}
 
 
 async def test_the_clock_is_never_zero_and_rises_with_every_change(server):
@@ -416,3 +416,125 @@ async def test_bad_settings_pushes_change_nothing(server):
         assert await UserSettings.get(user_id=u).values() == before[u]
     assert not await HandHistory.filter(user_id=user.id).exists()
     assert await settings_events(user.id) == [] and await settings_events(other.id) == []
+
+
+# --- profile: one record per user, id = the user id ----------------------------------------
+
+PROFILE_COLUMNS = {"id", "nickname", "avatar", "country", "version"}
+
+
+async def rest_profile(server, user, **change):
+    async with (
+        aiohttp.ClientSession() as http,
+        http.patch(f"{server.url}/api/v1/user/{user.id}", json=change, headers=user.headers) as res,
+    ):
+        return res.status, await res.json()
+
+
+async def profile_events(user_id):
+    return await RoomEvent.filter(room=f"user_{user_id}", event="profile:update").order_by("seq")
+
+
+async def test_the_profile_is_pulled_with_server_clock_stamps(server):
+    user, phone, tablet = await two_devices(server)
+    first = await phone.pull()
+    assert first["profile"] == {
+        "created": [{"id": str(user.id), "nickname": "player", "avatar": None, "country": None,
+                     "version": 1}],
+        "updated": [], "deleted": [],
+    }
+    status, res = await rest_profile(server, user, version=1, nickname=" Ace ", country="fr")
+    assert status == 200, res
+    row = await User.get(id=user.id)
+    assert phone.last_pulled_at < row.last_modified <= (await SyncClock.get(id=1)).value
+    assert row.changed_by_device == ""  # a REST change reaches every device, its own too
+    got = await phone.pull()
+    assert got["profile"]["created"] == [] and got["profile"]["deleted"] == []
+    assert got["profile"]["updated"] == [{"id": str(user.id), "nickname": "Ace", "avatar": None,
+                                          "country": "FR", "version": 2}]
+    assert phone.last_pulled_at >= row.last_modified
+    assert (await phone.pull())["profile"]["updated"] == []
+    # A settings-only change leaves the profile record alone.
+    status, _ = await rest_settings(server, user, version=1, theme="dark")
+    assert status == 200
+    assert (await phone.pull())["profile"]["updated"] == []
+    assert set((await tablet.pull())["profile"]["created"][0]) == PROFILE_COLUMNS
+
+
+async def test_a_push_updates_the_callers_profile_for_every_device(server):
+    user, phone, tablet = await two_devices(server)
+    await phone.pull()
+    await tablet.pull()
+    record = {"id": str(user.id), "nickname": "River", "avatar": "fox_2", "country": "JP",
+              "version": 99, "_status": "updated", "_changed": "nickname,avatar,country"}
+    answer = await phone.push(changes(updated=[record], table="profile"))
+    assert answer["data"]["changed"] == 1
+    row = await User.get(id=user.id)
+    assert (row.nickname, row.avatar, row.country) == ("River", "fox_2", "JP")
+    assert row.version == 2  # pushed versions are ignored: the server counts
+    assert (row.last_modified, row.changed_by_device) == (answer["data"]["timestamp"], "phone")
+    events = await profile_events(user.id)
+    assert [(e.payload["nickname"], e.payload["version"], e.payload["device_id"])
+            for e in events] == [("River", 2, "phone")]
+    assert (await phone.pull())["profile"]["updated"] == []  # not echoed to the pusher
+    got = (await tablet.pull())["profile"]["updated"]
+    assert [(r["nickname"], r["country"], r["version"]) for r in got] == [("River", "JP", 2)]
+    # A REST write against the version before the push is now stale.
+    status, res = await rest_profile(server, user, version=1, nickname="Late")
+    assert status == 409, res
+    # Null (or empty) clears the optional columns; `created` for the own record updates it.
+    await phone.pull()
+    await phone.push(changes(created=[{"id": str(user.id), "avatar": None, "country": ""}],
+                             table="profile"))
+    row = await User.get(id=user.id)
+    assert (row.nickname, row.avatar, row.country, row.version) == ("River", None, None, 3)
+
+
+async def test_a_push_over_a_newer_profile_change_is_a_conflict(server):
+    user, phone, _ = await two_devices(server)
+    await phone.pull()
+    status, _ = await rest_profile(server, user, version=1, nickname="Rest")
+    assert status == 200
+    answer = await phone.push(
+        changes(updated=[{"id": str(user.id), "nickname": "Push"}], table="profile"), expect=409)
+    assert answer["error"]["code"] == "sync_conflict"
+    assert (await User.get(id=user.id)).nickname == "Rest"
+    assert len(await profile_events(user.id)) == 1  # only the REST change was announced
+    await phone.pull()
+    await phone.push(changes(updated=[{"id": str(user.id), "nickname": "Push"}], table="profile"))
+    assert (await User.get(id=user.id)).nickname == "Push"
+
+
+async def test_bad_profile_pushes_change_nothing(server):
+    user, phone, _ = await two_devices(server)
+    other = await create_user(server)
+    await phone.pull()
+    before = {u: await User.get(id=u).values() for u in (user.id, other.id)}
+    own = str(user.id)
+    hand = hand_row()
+
+    def with_hand(profile_changes):
+        return {**changes(created=[hand]), "profile": profile_changes}
+
+    cases = {
+        "unknown_column": {"updated": [{"id": own, "nickname": "x", "is_admin": True}]},
+        "unknown_record": {"updated": [{"id": str(other.id), "nickname": "Mallory"}]},
+        "not_deletable": {"deleted": [own]},
+        "invalid_value": {"updated": [{"id": own, "country": "ZZ"}]},
+    }
+    for code, body in cases.items():
+        answer = await phone.push(with_hand(body), expect=422)
+        assert answer["error"]["code"] == code, (code, answer)
+    assert "country" in answer["error"]["message"]
+    for bad in ({"nickname": ""}, {"nickname": "   "}, {"nickname": None}, {"nickname": 7},
+                {"nickname": "x" * 33}, {"nickname": "a\u0007b"}, {"avatar": "http://x.test/a.png"},
+                {"avatar": "Big Fox"}, {"country": "FRA"}, {"country": 33}, {"login": "taken"},
+                # REST would store these trimmed / upper-cased: the pusher would keep the raw.
+                {"nickname": " River "}, {"country": "jp"}):
+        await phone.push(with_hand({"updated": [{"id": own, **bad}]}), expect=422)
+    await phone.push(with_hand({"created": [{"id": str(other.id), "nickname": "M"}]}),
+                     expect=422)
+    for u in (user.id, other.id):
+        assert await User.get(id=u).values() == before[u]
+    assert not await HandHistory.filter(user_id=user.id).exists()
+    assert await profile_events(user.id) == [] and await profile_events(other.id) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from models.accounts import Device as DeviceRow
-from models.accounts import UserSettings
+from models.accounts import User, UserSettings
 from models.history import HandHistory, MixedGameHistory, TournamentHistory
 from tests.factories import create_user
 from tests.jsclient import run_node
@@ -71,7 +71,9 @@ async def test_two_watermelondb_devices_converge_through_conflicts_deletes_and_a
         result["steps"]["first"]["phone"],
         result["steps"]["first"]["tablet"],
     )
-    assert nothing(phone_pulls[0])
+    # The phone's very first pull holds only the user's own profile record.
+    assert phone_pulls[0]["profile"]["created"] == [str(user.id)]
+    assert nothing({t: c for t, c in phone_pulls[0].items() if t != "profile"})
     assert sorted(tablet_pulls[0]["hands"]["created"]) == sorted([ids["h1"], ids["h2"]])
     assert phone_pulls[1]["hands"]["created"] == [ids["h3"]]
     assert phone_pulls[1]["tournament_results"]["created"] == [ids["t1"]]
@@ -106,7 +108,7 @@ async def test_two_watermelondb_devices_converge_through_conflicts_deletes_and_a
     assert result["complaints"] == []
 
 
-async def test_two_watermelondb_devices_share_the_settings_record(server, node_ready):
+async def test_two_watermelondb_devices_share_the_settings_and_profile_records(server, node_ready):
     user = await create_user(server)
     await UserSettings.create(user_id=user.id)
     tokens = []
@@ -129,4 +131,11 @@ async def test_two_watermelondb_devices_share_the_settings_record(server, node_r
     assert (row.theme, row.bgm_on, row.card_skin, row.se_on) == ("dark", False, "gold", False)
     assert result["after_both"]["phone"] == [final]
     assert 409 not in result["push_statuses"]["tablet"]
+    profile = {"id": str(user.id), "nickname": "player", "avatar": None, "country": None,
+               "version": 1}
+    assert result["profile_first"] == {"phone": [profile], "tablet": [profile]}
+    assert result["profile_after_phone"] == [
+        {**profile, "nickname": "River", "country": "JP", "version": 2}]
+    user_row = await User.get(id=user.id)
+    assert (user_row.nickname, user_row.country, user_row.version) == ("River", "JP", 2)
     assert result["complaints"] == []

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from server import keys
 from server.errors import BadInput, Forbidden, NotFound, UnsupportedMediaType
 from server.http.auth_context import bearer_claims
+from server.http.contract import responds
 from server.http.envelope import respond
 from server.http.inputs import parse, read_body, read_query
+from server.http.schemas import AiModelMetaOut, AiModelOut
 from server.services.ai_models import parse_declared_models
 from server.storage.blobs import LocalBlobStore
 
@@ -65,6 +67,7 @@ async def _described(request: web.Request, model: Any) -> dict[str, Any]:
 
 
 @routes.get("/ai/model/latest")
+@responds(AiModelOut)
 async def latest(request: web.Request) -> web.Response:
     bearer_claims(request)
     query = read_query(request, FamilyQuery)
@@ -85,6 +88,7 @@ async def check(request: web.Request) -> web.Response:
 
 
 @routes.post("/ai/model/publish")
+@responds(AiModelMetaOut, status=201)
 async def publish(request: web.Request) -> web.Response:
     """Admin only. The ONNX file as the raw body (`?family=&version=&type=`), or multipart
     with fields family, version, type before the `file` part."""
@@ -134,6 +138,7 @@ async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
 
 
 @routes.post("/ai/model/rollback")
+@responds(AiModelMetaOut)
 async def rollback(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     services = request.app[keys.SERVICES]
@@ -143,6 +148,7 @@ async def rollback(request: web.Request) -> web.Response:
 
 
 @routes.get("/ai/model/{version}")
+@responds(AiModelOut)
 async def by_version(request: web.Request) -> web.StreamResponse:
     """Metadata with a signed URL; `?download=1` redirects to the file itself."""
     bearer_claims(request)

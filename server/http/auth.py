@@ -12,9 +12,12 @@ from server import keys
 from server.errors import BadInput
 from server.http.auth_context import bearer_claims
 from server.http.client_ip import client_ip
+from server.http.contract import responds
 from server.http.envelope import respond
 from server.http.inputs import read_body
+from server.http.schemas import DevicesOut, LogoutOut, RevokedOut, TokensOut
 from server.services.accounts import DeviceInfo
+from server.services.profile_schema import Nickname
 from server.services.refresh_tokens import TokenPair
 
 routes = web.RouteTableDef()
@@ -30,8 +33,6 @@ LoginName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,64}$",
 DeviceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")]
 DeviceName = Annotated[str, StringConstraints(max_length=64, strip_whitespace=True),
                        AfterValidator(_printable)]
-Nickname = Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True),
-                     AfterValidator(_printable)]
 Platform = Literal["pwa", "ios", "android", "pc"]
 
 
@@ -69,6 +70,7 @@ def _tokens(pair: TokenPair, status: int = 200) -> web.Response:
 
 
 @routes.post("/auth/signup")
+@responds(TokensOut, status=201)
 async def signup(request: web.Request) -> web.Response:
     body = await read_body(request, SignupIn)
     pair = await request.app[keys.SERVICES].accounts.signup(
@@ -77,6 +79,7 @@ async def signup(request: web.Request) -> web.Response:
 
 
 @routes.post("/auth/login")
+@responds(TokensOut)
 async def login(request: web.Request) -> web.Response:
     body = await read_body(request, LoginIn)
     pair = await request.app[keys.SERVICES].accounts.login(
@@ -85,12 +88,14 @@ async def login(request: web.Request) -> web.Response:
 
 
 @routes.post("/auth/refresh")
+@responds(TokensOut)
 async def refresh(request: web.Request) -> web.Response:
     body = await read_body(request, RefreshIn)
     return _tokens(await request.app[keys.SERVICES].accounts.refresh(body.refresh_token))
 
 
 @routes.post("/auth/logout")
+@responds(LogoutOut)
 async def logout(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     await request.app[keys.SERVICES].accounts.logout(claims)
@@ -98,6 +103,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 @routes.get("/auth/devices")
+@responds(DevicesOut)
 async def devices(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     rows = await request.app[keys.SERVICES].accounts.devices(claims.user_id, claims.device_id)
@@ -105,6 +111,7 @@ async def devices(request: web.Request) -> web.Response:
 
 
 @routes.post("/auth/devices/{id}/revoke")
+@responds(RevokedOut)
 async def revoke_device(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     device_pk = path_int(request, "id")

@@ -7,14 +7,17 @@ from aiohttp import web
 from server import keys
 from server.errors import ValidationFailed
 from server.http.auth_context import bearer_claims
+from server.http.contract import responds
 from server.http.envelope import respond
 from server.http.inputs import parse, read_json
+from server.http.schemas import BatchOut
 from server.services.batch import BatchBody
 
 routes = web.RouteTableDef()
 
 
 @routes.post("/batch")
+@responds(BatchOut)
 async def run_batch(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     batch = request.app[keys.SERVICES].batch

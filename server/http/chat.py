@@ -7,8 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server import keys
 from server.http.auth_context import bearer_claims
+from server.http.contract import responds
 from server.http.envelope import respond
 from server.http.inputs import parse, read_query
+from server.http.schemas import ChatMessagesOut
 
 routes = web.RouteTableDef()
 
@@ -25,6 +27,7 @@ class HistoryQuery(BaseModel):
 
 
 @routes.get("/chat/{channel}/messages")
+@responds(ChatMessagesOut)
 async def channel_messages(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     path = parse(ChannelPath, dict(request.match_info))

@@ -9,8 +9,10 @@ from aiohttp import web
 from server import keys
 from server.errors import ValidationFailed
 from server.http.auth_context import bearer_claims
+from server.http.contract import accepts, responds
 from server.http.envelope import respond
 from server.http.inputs import read_json, read_query
+from server.http.schemas import HistoryBodyIn, HistoryPageOut, HistoryStoredOut
 from server.services.history import KINDS, HistoryKind, ListQuery
 
 routes = web.RouteTableDef()
@@ -21,6 +23,8 @@ def _kind(request: web.Request) -> HistoryKind:
 
 
 @routes.post("/history/{kind:hand|tournament|mixed}")
+@accepts(HistoryBodyIn)
+@responds(HistoryStoredOut)
 async def store_history(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     history = request.app[keys.SERVICES].history
@@ -39,6 +43,7 @@ async def store_history(request: web.Request) -> web.Response:
 
 
 @routes.get("/history/{kind:hand|tournament|mixed}")
+@responds(HistoryPageOut)
 async def list_history(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     query = read_query(request, ListQuery)

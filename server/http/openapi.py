@@ -1,8 +1,10 @@
 """OpenAPI 3.1 for the REST API, derived from the routes and the pydantic schemas they parse with.
 
-No route declares its schemas twice: each handler's source is read once at startup and its
+No route declares its inputs twice: each handler's source is read and its
 `read_body(request, X)`, `read_query(request, X)` and `parse(X, ...match_info...)` calls name the
-schemas. JSON Schema 2020-12 (what pydantic emits) is OpenAPI 3.1's schema dialect as is.
+schemas. What the source cannot show (the success `data`, a body parsed by hand) the handler
+declares with `server.http.contract`. JSON Schema 2020-12 (what pydantic emits) is OpenAPI
+3.1's schema dialect as is.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from server import jsonutil
+from server.http.contract import declared_body, declared_response
 
 routes = web.RouteTableDef()
 
@@ -89,6 +92,14 @@ def _envelope(data: dict[str, Any]) -> dict[str, Any]:
         "type": "object", "properties": {"data": data}, "required": ["data"]}}}}
 
 
+def _success(components: _Components, handler: Any) -> dict[str, Any]:
+    declared = declared_response(handler)
+    if declared is None:
+        return {"200": _envelope({})}
+    model, status = declared
+    return {str(status): _envelope(components.ref(model))}
+
+
 ERROR_RESPONSE = {"$ref": "#/components/responses/Error"}
 
 
@@ -100,6 +111,7 @@ def build_openapi(app: web.Application, version: str) -> dict[str, Any]:
         if route.method in ("HEAD", "*") or not path.startswith(DOCUMENTED_PREFIXES):
             continue
         used = _schemas_used(route.handler)
+        body = declared_body(route.handler) or used.get("body")
         path_names = PATH_PARAM.findall(path)
         parameters: list[dict[str, Any]] = []
         if "path" in used:
@@ -113,13 +125,14 @@ def build_openapi(app: web.Application, version: str) -> dict[str, Any]:
             "operationId": f"{route.method.lower()}_{route.handler.__name__}",
             "summary": (inspect.getdoc(route.handler) or route.handler.__name__).splitlines()[0],
             "tags": [path.removeprefix("/api/v1/").split("/")[0] or "ops"],
-            "responses": {"200": _envelope({}), "4XX": ERROR_RESPONSE, "5XX": ERROR_RESPONSE},
+            "responses": {**_success(components, route.handler),
+                          "4XX": ERROR_RESPONSE, "5XX": ERROR_RESPONSE},
         }
         if parameters:
             operation["parameters"] = parameters
-        if "body" in used:
+        if body is not None:
             operation["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": components.ref(used["body"])}}}
+                "application/json": {"schema": components.ref(body)}}}
         if path.startswith("/api/"):
             operation["security"] = [{"bearer": []}, {}]
         paths.setdefault(PATH_PARAM.sub(lambda m: "{" + m.group(1) + "}", path), {})[

@@ -16,8 +16,10 @@ from models.accounts import User
 from server import keys
 from server.errors import Forbidden
 from server.http.auth_context import bearer_claims
+from server.http.contract import responds
 from server.http.envelope import respond
 from server.http.inputs import parse, read_body, read_query
+from server.http.schemas import ClaimCheckOut, LeaderboardOut, RatingHistoryOut, RatingOut
 from server.services.ratings import ClaimIn
 
 routes = web.RouteTableDef()
@@ -54,6 +56,7 @@ async def _readable_user(request: web.Request) -> int:
 
 # Registered before /rating/{user_id}: aiohttp matches routes in order.
 @routes.get("/rating/leaderboard")
+@responds(LeaderboardOut)
 async def leaderboard(request: web.Request) -> web.Response:
     caller = bearer_claims(request)
     query = read_query(request, LeaderboardQuery)
@@ -62,12 +65,14 @@ async def leaderboard(request: web.Request) -> web.Response:
 
 
 @routes.get("/rating/{user_id}")
+@responds(RatingOut)
 async def rating(request: web.Request) -> web.Response:
     user_id = await _readable_user(request)
     return respond(await request.app[keys.SERVICES].ratings.rating(user_id))
 
 
 @routes.get("/rating/{user_id}/history")
+@responds(RatingHistoryOut)
 async def history(request: web.Request) -> web.Response:
     user_id = await _readable_user(request)
     query = read_query(request, HistoryQuery)
@@ -76,6 +81,7 @@ async def history(request: web.Request) -> web.Response:
 
 
 @routes.post("/rating/update")
+@responds(ClaimCheckOut)
 async def claim_update(request: web.Request) -> web.Response:
     caller = bearer_claims(request)
     body = await read_body(request, ClaimIn)

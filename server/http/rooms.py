@@ -7,8 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server import keys
 from server.http.auth_context import bearer_claims
+from server.http.contract import responds
 from server.http.envelope import respond
 from server.http.inputs import parse, read_query
+from server.http.schemas import RoomEventsOut
 from server.services.rooms import log_head
 
 routes = web.RouteTableDef()
@@ -26,6 +28,7 @@ class EventsQuery(BaseModel):
 
 
 @routes.get("/rooms/{room}/events")
+@responds(RoomEventsOut)
 async def room_events(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     path = parse(RoomPath, dict(request.match_info))

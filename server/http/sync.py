@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from server import jsonutil, keys
 from server.errors import BadInput
 from server.http.auth_context import bearer_claims
+from server.http.contract import accepts, responds
 from server.http.envelope import respond
 from server.http.inputs import read_json, read_query
+from server.http.schemas import SyncPullOut, SyncPushIn, SyncPushOut
 from server.services.sync import parse_migration
 
 routes = web.RouteTableDef()
@@ -46,6 +48,7 @@ class PushQuery(BaseModel):
 
 
 @routes.get("/sync/pull")
+@responds(SyncPullOut)
 async def pull(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     query = read_query(request, PullQuery)
@@ -60,6 +63,8 @@ async def pull(request: web.Request) -> web.Response:
 
 
 @routes.post("/sync/push")
+@accepts(SyncPushIn)
+@responds(SyncPushOut)
 async def push(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     query = read_query(request, PushQuery)

@@ -7,8 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server import keys
 from server.http.auth_context import bearer_claims
+from server.http.contract import responds
 from server.http.envelope import respond
 from server.http.inputs import read_body, read_query
+from server.http.schemas import TournamentEventsOut, TournamentOut, TournamentResumeOut
 from server.services.tournament.service import CreateIn
 from server.services.tournament.snapshot import SnapshotIn
 
@@ -31,6 +33,7 @@ def _tournaments(request: web.Request):
 
 
 @routes.post("/tournament/create")
+@responds(TournamentOut, status=201)
 async def create(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     spec = await read_body(request, CreateIn)
@@ -45,6 +48,7 @@ async def snapshot(request: web.Request) -> web.Response:
 
 
 @routes.get("/tournament/resume/{tournament_id}")
+@responds(TournamentResumeOut)
 async def resume(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     return respond(await _tournaments(request).resume(claims.user_id,
@@ -52,6 +56,7 @@ async def resume(request: web.Request) -> web.Response:
 
 
 @routes.get("/tournament/{tournament_id}/events")
+@responds(TournamentEventsOut)
 async def events(request: web.Request) -> web.Response:
     claims = bearer_claims(request)
     query = read_query(request, EventsQuery)

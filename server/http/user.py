@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import pycountry
 from aiohttp import web
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from server import keys
 from server.errors import Forbidden
-from server.http.auth import Nickname, path_int
+from server.http.auth import path_int
 from server.http.auth_context import bearer_claims
 from server.http.envelope import respond
 from server.http.inputs import read_body
 from server.services.accounts import ProfileChange
+from server.services.profile_schema import Avatar, Country, Nickname
 from server.services.settings_schema import SettingsIn, Version
 
 __all__ = ["ProfileIn", "SettingsIn", "routes"]
 
 routes = web.RouteTableDef()
-
-
-def _iso_country(value: str) -> str:
-    if pycountry.countries.get(alpha_2=value) is None:
-        raise ValueError("not an ISO 3166-1 alpha-2 country code")
-    return value
-
-
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True),
-                    AfterValidator(_iso_country)]
-# A preset avatar id, or an https URL to an image.
-Avatar = Annotated[str, StringConstraints(pattern=r"^(https://[!-~]{1,248}|[a-z0-9_\-]{1,64})$")]
 
 
 class ProfileIn(BaseModel):

@@ -77,6 +77,14 @@ def _profile_view(user: User) -> dict[str, Any]:
             "version": user.version}
 
 
+async def publish_profile(tx: Publication, user_id: int, device_id: str) -> User:
+    """Tell every device of the user the profile as it now stands; returns the user."""
+    user = await User.get(id=user_id).using_db(tx.db)
+    await tx.publish(user_room(user_id), "profile:update",
+                     {**_profile_view(user), "device_id": device_id})
+    return user
+
+
 class AccountService:
     def __init__(self, bus: EventBus, refresh: RefreshTokens, passwords: PasswordHasher,
                  limits: Limits, poker: SyncPoker):
@@ -206,20 +214,21 @@ class AccountService:
             user = await User.get_or_none(id=user_id).using_db(tx.db)
             if user is None:
                 raise NotFound("no such user")
+            # One tick stamps every part this change writes, so devices pull it.
+            tick = await next_tick(tx.db) if change.profile or change.settings else None
             if change.profile:
+                assert tick is not None
                 updated = await User.filter(id=user_id, version=change.version).using_db(tx.db) \
-                    .update(**change.profile, version=F("version") + 1, updated_at=_now())
+                    .update(**change.profile, version=F("version") + 1, updated_at=_now(),
+                            last_modified=tick, changed_by_device="")
                 if not updated:
                     raise Conflict(f"the profile is at version {user.version}: reload and retry",
                                    details={"current_version": user.version})
-                user = await User.get(id=user_id).using_db(tx.db)
-                await tx.publish(user_room(user_id), "profile:update",
-                                 {**_profile_view(user), "device_id": device_id})
+                user = await publish_profile(tx, user_id, device_id)
             settings, _ = await UserSettings.get_or_create(user_id=user_id, using_db=tx.db)
             view = _settings_view(settings)
-            tick = None
             if change.settings:
-                tick = await next_tick(tx.db)
+                assert tick is not None
                 if not await _write_settings(tx, user_id, change.settings, tick,
                                              expected_version=change.settings_version):
                     raise Conflict(
@@ -277,6 +286,14 @@ async def settings_pushed(tx: Publication, user_id: int, device_id: str) -> None
     await UserSettings.filter(user_id=user_id).using_db(tx.db).update(
         version=F("version") + 1, updated_at=_now())
     await publish_settings(tx, user_id, device_id)
+
+
+async def profile_pushed(tx: Publication, user_id: int, device_id: str) -> None:
+    """A sync push changed the user's profile: the version rises (so a REST write made
+    against the old one is a conflict) and every device hears `profile:update`."""
+    await User.filter(id=user_id).using_db(tx.db).update(
+        version=F("version") + 1, updated_at=_now())
+    await publish_profile(tx, user_id, device_id)
 
 
 def settings_batch_handler(service: AccountService) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 from tortoise import connections
 
-from server.errors import BadInput, Conflict, ValidationFailed
+from server.errors import BadInput, Conflict, NotFound, ValidationFailed
 from server.services.event_bus import EventBus, Publication
 from server.services.sync_clock import current, next_tick
 from server.services.sync_poke import SyncPoker
@@ -89,12 +89,13 @@ class SyncService:
 
     async def _everything(self, user_id: int, table: SyncTable, now: int) -> dict[str, list[Any]]:
         # First sync: live rows only, all as created, no tombstones.
-        rows = await self._rows(table, user_id=user_id, deleted=False, last_modified__lte=now)
+        rows = await self._rows(table, **{table.owner: user_id}, deleted=False,
+                                last_modified__lte=now)
         return {"created": [table.row_to_wire(r) for r in rows], "updated": [], "deleted": []}
 
     async def _since(self, user_id: int, device_id: str, table: SyncTable, since: int, now: int,
                      resend_all: bool) -> dict[str, list[Any]]:
-        filters: dict[str, Any] = {"user_id": user_id, "last_modified__lte": now}
+        filters: dict[str, Any] = {table.owner: user_id, "last_modified__lte": now}
         if not resend_all:
             filters["last_modified__gt"] = since
         created, updated, deleted = [], [], []
@@ -138,15 +139,19 @@ class SyncService:
         db = tx.db
         table = changes.table
         model, key = table.model, table.key
+        owner = {table.owner: user_id}
         if table.per_user:
             # check_owner let only the caller's own id through; that row always exists.
-            await model.get_or_create(user_id=user_id, using_db=db)
-            query = model.filter(user_id=user_id).using_db(db)
+            if table.create_missing:
+                await model.get_or_create(**owner, using_db=db)
+            query = model.filter(**owner).using_db(db)
         else:
-            query = model.filter(user_id=user_id, **{f"{key}__in": changes.ids}).using_db(db)
+            query = model.filter(**owner, **{f"{key}__in": changes.ids}).using_db(db)
         if db.capabilities.dialect == "postgres":
             query = query.select_for_update()
         rows = {str(getattr(r, key)): r for r in await query}
+        if table.per_user and not rows:
+            raise NotFound("no such user")
         for record_id, row in rows.items():
             if row.last_modified > last_pulled_at and row.changed_by_device != device_id:
                 raise Conflict(f"{table.name} {record_id} changed on the server after"

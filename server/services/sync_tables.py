@@ -6,8 +6,10 @@ on push and never sent. JSON payload columns travel as text (WatermelonDB column
 strings, numbers and booleans) and are stored as JSON objects. A read-only column is pulled,
 and accepted but ignored on push (WatermelonDB pushes whole records).
 
-`settings` is a per-user table: one record whose id is the user's id. A push may update it
-(created or updated), never delete it, and any other id is refused.
+`settings` and `profile` are per-user tables: one record whose id is the user's id. A push
+may update it (created or updated), never delete it, and any other id is refused. Profile
+columns are checked by the same rules as a REST profile change, and must already be in the
+form REST would store (trimmed nickname, upper-case country).
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
+from pydantic import TypeAdapter
+from pydantic import ValidationError as SchemaError
 
-from models.accounts import UserSettings
+from models.accounts import User, UserSettings
 from models.history import SyncedRow
 from server import jsonutil
 from server.errors import ValidationFailed
-from server.services.accounts import settings_pushed
+from server.services.accounts import profile_pushed, settings_pushed
 from server.services.event_bus import Publication
 from server.services.history import HAND, MIXED, TOURNAMENT, HistoryKind
+from server.services.profile_schema import Avatar, Country, Nickname
 from server.services.settings_schema import CARD_SKIN_PATTERN, THEMES
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -35,12 +40,13 @@ LOCAL_ONLY_COLUMNS = frozenset({"_status", "_changed"})
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: Literal["text", "id", "int", "json", "bool", "choice"]
+    kind: Literal["text", "id", "int", "json", "bool", "choice", "schema"]
     nullable: bool = False
     max_len: int = 32
     pattern: str | None = None  # text: the whole value must match
     choices: tuple[str, ...] = ()  # choice: the allowed values
     read_only: bool = False
+    schema: TypeAdapter[Any] | None = None  # schema: the value must pass it unchanged
 
     def to_db(self, table: str, value: Any, json_max_bytes: int) -> Any:
         where = f"{table}.{self.name}"
@@ -56,6 +62,21 @@ class Column:
                 raise ValidationFailed(f"{where} must be a string of at most {self.max_len}"
                                        " safe characters", code="invalid_value")
             return value or None
+        if self.kind == "schema":
+            assert self.schema is not None
+            if value == "" and self.nullable:
+                return None
+            try:
+                canonical = self.schema.validate_python(value)
+            except SchemaError as exc:
+                reason = exc.errors()[0]["msg"]
+                raise ValidationFailed(f"{where}: {reason}", code="invalid_value") from exc
+            # A push is not echoed to its device, so a value the server would rewrite (trimmed,
+            # upper-cased) is refused: the device would keep a different one.
+            if canonical != value:
+                raise ValidationFailed(f"{where} must be sent as {canonical!r}",
+                                       code="invalid_value")
+            return canonical
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise ValidationFailed(f"{where} must be true or false", code="invalid_value")
@@ -99,8 +120,11 @@ class SyncTable:
     model: type[SyncedRow]
     key: str  # the model field that holds the record id
     columns: dict[str, Column]
-    per_user: bool = False  # one record per user, its id the user id (key is `user_id`)
+    per_user: bool = False  # one record per user, its id the user id
     on_change: ChangeHook | None = None
+    owner: str = "user_id"  # the model field that holds the owning user's id
+    # per_user: make the record when the user has none yet (a users row always exists).
+    create_missing: bool = True
 
     @property
     def required(self) -> list[str]:
@@ -126,6 +150,10 @@ class SyncTable:
                                    code="unknown_record")
 
 
+def _checked(name: str, schema: Any, nullable: bool = False) -> Column:
+    return Column(name, "schema", nullable, schema=TypeAdapter(schema))
+
+
 def _history(name: str, kind: HistoryKind, *columns: Column) -> SyncTable:
     return SyncTable(name, kind.model, kind.key, {c.name: c for c in columns})
 
@@ -144,6 +172,10 @@ SYNC_TABLES: dict[str, SyncTable] = {t.name: t for t in (
         Column("card_skin", "text", pattern=CARD_SKIN_PATTERN),
         Column("version", "int", read_only=True),
     )}, per_user=True, on_change=settings_pushed),
+    SyncTable("profile", User, "id", {c.name: c for c in (
+        _checked("nickname", Nickname), _checked("avatar", Avatar, nullable=True),
+        _checked("country", Country, nullable=True), Column("version", "int", read_only=True),
+    )}, per_user=True, on_change=profile_pushed, owner="id", create_missing=False),
 )}
 
 

@@ -34,6 +34,13 @@ export const schema = appSchema({
       { name: "card_skin", type: "string" },
       { name: "version", type: "number" },
     ] }),
+    // The user's profile, the same way: one record, id the user id, `version` read-only.
+    tableSchema({ name: "profile", columns: [
+      { name: "nickname", type: "string" },
+      { name: "avatar", type: "string", isOptional: true },
+      { name: "country", type: "string", isOptional: true },
+      { name: "version", type: "number" },
+    ] }),
   ],
 });
 
@@ -41,6 +48,7 @@ class Hand extends Model { static table = "hands"; }
 class TournamentResult extends Model { static table = "tournament_results"; }
 class MixedGame extends Model { static table = "mixed_games"; }
 class Settings extends Model { static table = "settings"; }
+class Profile extends Model { static table = "profile"; }
 
 export class Device {
   constructor(name, baseUrl, token) {
@@ -55,7 +63,7 @@ export class Device {
       schema, migrations: schemaMigrations({ migrations: [] }), dbName: `device-${name}`, useWebWorker: false, useIncrementalIndexedDB: false,
       extraLokiOptions: { autosave: false },
     });
-    this.db = new Database({ adapter, modelClasses: [Hand, TournamentResult, MixedGame, Settings] });
+    this.db = new Database({ adapter, modelClasses: [Hand, TournamentResult, MixedGame, Settings, Profile] });
   }
 
   async create(table, values) {

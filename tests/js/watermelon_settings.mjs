@@ -1,4 +1,4 @@
-// Settings as a WatermelonDB table: two devices of one user edit the one settings record.
+// Settings and profile as WatermelonDB tables: two devices of one user edit their one record.
 // Usage: node watermelon_settings.mjs URL USER_ID TOKEN_PHONE TOKEN_TABLET
 // Prints one JSON line: what each device holds after each round, and any complaints.
 import { Device, captureSyncComplaints } from "./watermelon_client.mjs";
@@ -26,6 +26,13 @@ try {
   await tablet.sync();
   await phone.sync();
   result.after_both = { phone: await phone.rows("settings"), tablet: await tablet.rows("settings") };
+
+  // The profile record travels the same way.
+  result.profile_first = { phone: await phone.rows("profile"), tablet: await tablet.rows("profile") };
+  await phone.update("profile", userId, { nickname: "River", country: "JP" });
+  await phone.sync();
+  await tablet.sync();
+  result.profile_after_phone = await tablet.rows("profile");
   result.push_statuses = { phone: phone.pushStatus, tablet: tablet.pushStatus };
 } catch (err) {
   result.error = String(err?.stack ?? err);
