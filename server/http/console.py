@@ -11,8 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server.errors import NotFound, Unavailable
-from server.http.pwa import CONTENT_SECURITY_POLICY, SDK_DIR
+from server.http.pwa import SDK_DIR, static_file
 
 routes = web.RouteTableDef()
 
@@ -41,13 +40,4 @@ async def asset(request: web.Request) -> web.StreamResponse:
 
 
 def _file(name: str) -> web.StreamResponse:
-    entry = FILES.get(name)
-    if entry is None:
-        raise NotFound("no such file in the console")
-    path, content_type = entry
-    if not path.is_file():
-        raise Unavailable(f"{name} is not built: run `make sdk`")
-    return web.FileResponse(path, headers={
-        "Content-Type": content_type, "Cache-Control": "no-cache",
-        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    })
+    return static_file(FILES, name, "the console")

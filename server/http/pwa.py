@@ -46,13 +46,19 @@ async def asset(request: web.Request) -> web.StreamResponse:
 
 
 def _file(name: str) -> web.StreamResponse:
-    entry = FILES.get(name)
+    return static_file(FILES, name, "the app")
+
+
+def static_file(files: dict[str, tuple[Path, str]], name: str,
+                where: str) -> web.StreamResponse:
+    """One of a page's listed files (nothing else, never a listing), with its headers."""
+    entry = files.get(name)
     if entry is None:
-        raise NotFound("no such file in the app")
+        raise NotFound(f"no such file in {where}")
     path, content_type = entry
     if not path.is_file():
         raise Unavailable(f"{name} is not built: run `make sdk`")
-    # Revalidated on every load (ETag); the service worker keeps the offline copy.
+    # Revalidated on every load (ETag); the PWA's service worker keeps the offline copy.
     return web.FileResponse(path, headers={
         "Content-Type": content_type, "Cache-Control": "no-cache",
         "X-Content-Type-Options": "nosniff", "Content-Security-Policy": CONTENT_SECURITY_POLICY,
