@@ -55,8 +55,9 @@ test: $(PY_STAMP) $(JS_STAMP) $(SDK_STAMP) $(CHROMIUM) $(NGINX)
 ## Fan-out benchmark: Node's socket.io reference and feltsync under the same load, one run,
 ## ratios printed (needs Node + npm; several minutes, most of it opening 19k idle connections,
 ## as many as a hard file limit of 20000 leaves room for: BENCH_ARGS="--clients 2000 --stock"
-## skips them). BENCH_ARGS overrides the defaults.
-BENCH_ARGS ?= --clients 2000 --rate 5 --burst 100 --idle 19000 --stock --client-sim
+## skips them). --instances compares two instances behind Redis with one (needs PostgreSQL and
+## Redis, BENCH_DATABASE_URL / BENCH_REDIS_URL). BENCH_ARGS overrides the defaults.
+BENCH_ARGS ?= --clients 2000 --rate 5 --burst 100 --idle 19000 --stock --client-sim --instances
 bench: $(PY_STAMP)
 	ulimit -n $$(ulimit -Hn) && $(BIN)/python bench/fanout.py $(BENCH_ARGS)
 

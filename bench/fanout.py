@@ -3,7 +3,8 @@
 Starts both servers on 127.0.0.1, drives each with the same load generator (the shared
 `loadgen.js`, official socket.io-client), and prints the ratios feltsync / Node:
 deliveries/s at N clients, p50/p99 latency at the offered rate, resident memory per
-connection, and (with --idle N) how many idle authenticated connections one feltsync holds.
+connection, and (with --idle N) how many idle authenticated connections one feltsync holds;
+with --instances, two instances behind Redis against one (bench/instances.py).
 
     python bench/fanout.py --clients 2000 --rate 5 --burst 100 --idle 19000
 
@@ -210,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-sim", action="store_true",
                         help="also drive the Node reference with client-sim, to show it measures "
                              "at least what loadgen.js does (so it is not the bottleneck)")
+    parser.add_argument("--instances", action="store_true",
+                        help="also compare two feltsync instances behind Redis with one "
+                             "(client-sim, PostgreSQL + Redis; see bench/instances.py)")
     parser.add_argument("--json", type=Path, help="write all results here")
     parser.add_argument("--env", action="append", default=[],
                         help="extra feltsync environment, NAME=VALUE (repeatable)")
@@ -269,6 +273,12 @@ def main(argv: list[str] | None = None) -> int:
                     idle["file_limit"] = file_limit
                     results["idle"] = idle
                     print(json.dumps(idle), flush=True)
+        if args.instances:
+            from instances import run_instances
+
+            results["instances"] = run_instances(work, secret, args.clients, args.rate,
+                                                 args.seconds, args.burst, args.pad, extra)
+            print(json.dumps(results["instances"]), flush=True)
 
     print_table(results["node"], results["feltsync"], results.get("idle"),
                 f"feltsync / node, {args.clients} clients, one room, pad {args.pad} B, "
@@ -279,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     if "feltsync_asyncio" in results:
         print_table(results["node"], results["feltsync_asyncio"], None,
                     "fast path on asyncio's loop (no uvloop) / node")
+    if "instances" in results:
+        from instances import print_instances
+
+        print_instances(results["instances"])
     if "node_client_sim" in results:
         sim, gen = results["node_client_sim"], results["node"]
         print(f"\nnode reference measured by client-sim: {sim['deliveries_per_s']} deliveries/s, "

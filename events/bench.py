@@ -52,6 +52,8 @@ async def join(ctx: EventContext, payload: JoinIn) -> dict:
         if seq is None:
             seq = await log_head(BENCH_ROOM)
             delivery.track(BENCH_ROOM, seq)
+            if ctx.membership.fanout is not None:  # other instances' publishes reach this one
+                ctx.membership.fanout.follow(BENCH_ROOM)
         await ctx.sio.enter_room(ctx.sid, BENCH_ROOM)
         ctx.session.rooms.add(BENCH_ROOM)
     return {"room": BENCH_ROOM, "seq": seq}

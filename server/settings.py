@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     retention_prune_interval: float = Field(60.0, gt=0)
     gap_check_interval: float = Field(2.0, gt=0)
     presence_ttl: int = Field(30, ge=2)
+    presence_leave_grace: float = Field(5.0, ge=0)  # seconds before a leave is announced; 0: at once
     chat_max_length: int = Field(2000, ge=1, le=20_000)
 
     history_record_max_bytes: int = Field(32 * 1024, ge=256)

@@ -35,6 +35,7 @@ HOW_TO = {
                 "as root) and the test extra (`pip install -e '.[test]'`, for playwright); "
                 "CHROMIUM_PATH points at another build",
     "sdk": "run `npm ci` in sdk/ (make test does it)",
+    "nginx": "install Debian's nginx (`apt-get install -y nginx`, which `make test` runs as root)",
 }
 
 

@@ -108,8 +108,9 @@ async def test_tournaments_every_watcher_gets_every_snapshot_once_in_order(
 
 async def test_reconnect_storm_loses_and_repeats_nothing(start_app, make_settings, pg_url,
                                                          redis_url, tmp_path):
+    # A grace longer than any reconnect on a loaded machine, so no drop is announced.
     server = await start_app(make_settings(database_url=pg_url, redis_url=redis_url,
-                                           **LOAD_LIMITS))
+                                           presence_leave_grace=60, **LOAD_LIMITS))
     tokens = await token_file(server, 21, tmp_path / "tokens.txt")
     code, result, printed = await run_cli(
         server, tmp_path, "reconnect-storm", "--tokens", str(tokens), "--clients", "20",
@@ -120,8 +121,10 @@ async def test_reconnect_storm_loses_and_repeats_nothing(start_app, make_setting
     assert result["published"] == 30
     assert (result["reconnected"], result["reconnect_failed"]) == (40, 0)
     assert (result["lost"], result["duplicated"], result["out_of_order"]) == (0, 0, 0)
-    # Each dropped member missed at least the others' presence:leave: resume replayed it.
-    assert result["replayed"] >= 40
+    # Everyone came back within the presence leave grace, so the drops logged no presence:leave
+    # or second presence:join: the room holds its creation, the first joins and the chat only.
+    assert result["head_seq"] == 1 + 20 + result["published"]
+    assert result["replayed"] > 0  # the chat each dropped member missed, resumed from the log
     assert len(result["reconnect_latencies_ms"]) == 40
     assert plots_in(tmp_path / "reconnect-storm.html") == 2
 

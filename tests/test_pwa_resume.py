@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from server import keys
 from server.services.rooms import read_log
 from tests.browser import PwaPage, clock, create_tournament, eventually, new_login
 from tests.factories import create_user
+
+
+@pytest.fixture
+async def pwa_server(start_app, make_settings, pg_url):
+    """Leaves announced at once: the page's own presence:join after a leave shows it is back."""
+    return await start_app(make_settings(database_url=pg_url, presence_leave_grace=0))
 
 
 async def test_events_published_while_offline_are_shown_once_each_and_in_order(pwa_server,

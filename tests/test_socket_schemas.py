@@ -67,7 +67,8 @@ def test_every_model_refuses_unknown_keys():
 
 
 async def test_real_traffic_validates_against_the_event_schemas(start_app, make_settings):
-    app = await start_app(make_settings(console_interval=0.2, sync_poke_debounce=0.05))
+    app = await start_app(make_settings(console_interval=0.2, sync_poke_debounce=0.05,
+                                        presence_leave_grace=0))  # so presence:leave is seen
     fake = FakeClock(time.time())
     app.services.tournaments.now = fake
     admin = await create_user(app, is_admin=True)

@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario")
     run.add_argument("scenario", choices=SCENARIOS)
-    run.add_argument("--url", default="http://127.0.0.1:8080")
+    run.add_argument("--url", default="http://127.0.0.1:8080",
+                     help="the server; fanout takes several, comma-separated (instances sharing "
+                          "Redis: subscribers spread over them, the publisher on the first)")
     run.add_argument("--tokens", type=Path, help="access tokens, one per line")
     run.add_argument("--clients", type=int, default=1000)
     run.add_argument("--processes", type=int, default=4)
@@ -121,7 +123,7 @@ def _run(args: argparse.Namespace, tokens: list[str], console: Console) -> dict[
         from client_sim.fanout import NODE_REFERENCE, Protocol, run_fanout
 
         result = run_fanout(
-            args.url, tokens, args.clients, rate=max(1, round(args.rate)),
+            args.url.split(","), tokens, args.clients, rate=max(1, round(args.rate)),
             seconds=max(1, round(args.seconds)), burst=args.burst, pad=args.pad,
             processes=args.processes,
             proto=NODE_REFERENCE if args.node_reference else Protocol(),

@@ -141,7 +141,7 @@ class LightClient:
     def _text(self, data: bytes) -> None:
         kind = data[:1]
         if kind == b"4":
-            if data[1:2] == b"2":
+            if data.startswith(b"42"):
                 if self.on_raw is not None:
                     self.on_raw(data)
                 elif self._on_event is not None:

@@ -40,7 +40,8 @@ class RealtimeCore:
         self.delivery = LocalDelivery(sio, settings.socket_max_outgoing)
         self.delivery.drop_socket = self.drop_socket
         self.presence = Presence(services.bus, settings.redis_url, settings.redis_prefix,
-                                 settings.instance_id, settings.presence_ttl)
+                                 settings.instance_id, settings.presence_ttl,
+                                 settings.presence_leave_grace)
         self.membership = Membership(sio, self.delivery, services.rooms, self.presence)
         self.fanout: RedisFanout | None = None
         if settings.redis_url:

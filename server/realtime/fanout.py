@@ -27,6 +27,7 @@ OnRecords = Callable[[list[RoomEventRecord]], Awaitable[None]]
 OnResubscribed = Callable[[list[str]], Awaitable[None]]
 
 _OUTBOX_LIMIT = 100_000  # beyond this, drop: the log and the gap fill carry the events
+_INBOUND_BATCH = 500  # messages delivered together at most, like the event bus's group commit
 
 
 def encode(record: RoomEventRecord) -> bytes:
@@ -133,9 +134,9 @@ class RedisFanout:
                     if not self._subscribed:
                         await self._idle_until_woken(client)
                         continue
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
-                    if message is not None and message["type"] == "message":
-                        await self._handle(message["data"])
+                    raws = await self._next_messages(pubsub)
+                    if raws:
+                        await self._handle(raws)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reconnect with backoff
@@ -168,16 +169,36 @@ class RedisFanout:
             # Events published between the first local join and this subscribe went by unseen.
             await self._on_resubscribed(sorted(added))
 
-    async def _handle(self, raw: bytes) -> None:
-        try:
-            record = decode(raw)
-        except Exception:  # noqa: BLE001 - a foreign or corrupt message must not stop the loop
-            log.warning("ignoring an undecodable fan-out message")
+    @staticmethod
+    async def _next_messages(pubsub) -> list[bytes]:  # type: ignore[no-untyped-def]
+        """Wait a little for one message, then take whatever else has already arrived.
+
+        Delivered together, a burst's consecutive events of a room reach each member in one
+        write, as they do on the publishing instance after its group commit.
+        """
+        raws: list[bytes] = []
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+        while message is not None:
+            if message["type"] == "message":
+                raws.append(message["data"])
+            if len(raws) >= _INBOUND_BATCH:
+                break
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0)
+        return raws
+
+    async def _handle(self, raws: list[bytes]) -> None:
+        records = []
+        for raw in raws:
+            try:
+                records.append(decode(raw))
+            except Exception:  # noqa: BLE001 - a foreign or corrupt message must not stop the loop
+                log.warning("ignoring an undecodable fan-out message")
+        if not records:
             return
         try:
-            await self._on_records([record])
+            await self._on_records(records)
         except Exception:
-            log.exception("local delivery of a fanned-out event failed")
+            log.exception("local delivery of %d fanned-out event(s) failed", len(records))
 
     async def start(self) -> None:
         self._publisher = make_redis(self._url)

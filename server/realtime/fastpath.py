@@ -11,7 +11,8 @@ Per-socket order: a socket's writer is idle when its Engine.IO queue is empty an
 suspended inside a send. Anything emitted earlier to that socket is then already on the
 transport, so a direct write lands behind it. Otherwise the shared packet goes into the
 socket's own queue (the ordered path Engine.IO already has), and the writer sends the
-pre-built frame when it gets there. Polling clients always take their queue.
+pre-built frame when it gets there. Polling clients always take their queue. A websocket's
+writer runs only while its queue holds packets (`server/realtime/websocket.py`).
 
 Never blocked by a slow socket: an emit does no I/O waits at all. A socket whose queue reaches
 `max_queued` packets is disconnected with the reason `SLOW_CONSUMER`; the queue holds
@@ -29,18 +30,19 @@ from collections.abc import Iterable
 from typing import Any
 
 import socketio
-from aiohttp.web import WebSocketResponse
 from engineio import packet as eio_packet
-from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
 from socketio import packet as sio_packet
+
+from server.realtime.websocket import (
+    DIRECT_WRITE_BUFFER_LIMIT,
+    ConfiguredWebSocket,
+    FastWebSocket,
+    ping_by_timer,
+)
 
 log = logging.getLogger(__name__)
 
 SLOW_CONSUMER = "slow_consumer"  # the reason the disconnect handlers receive
-# Above this many bytes waiting in a transport's buffer, new events wait in the socket's queue
-# instead, so the queue bound (not the kernel) decides when a reader is too slow.
-DIRECT_WRITE_BUFFER_LIMIT = 64 * 1024
-
 _TEXT_FIN = 0x81
 
 
@@ -70,66 +72,6 @@ def shared_message(encoded_sio_packet: str) -> eio_packet.Packet:
     # Engine.IO's writer and the polling payload both call encode(); they get the cached text.
     pkt.encode_cache = wire
     return pkt
-
-
-class ConfiguredWebSocket(EngineIOWebSocket):
-    """Engine.IO's aiohttp websocket with permessage-deflate chosen by settings."""
-
-    compress = False
-
-    def _response(self) -> WebSocketResponse:
-        return WebSocketResponse(max_msg_size=self.server.max_http_buffer_size,
-                                 compress=self.compress)
-
-    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
-        request = environ["aiohttp.request"]
-        self._sock = self._response()
-        await self._sock.prepare(request)
-        self.environ = environ
-        await self.handler(self)
-        return self._sock
-
-
-class FastWebSocket(ConfiguredWebSocket):
-    """A websocket the fast path may write to directly while its Engine.IO writer is idle."""
-
-    manager: FastPathManager
-
-    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
-        request = environ["aiohttp.request"]
-        self._sock = self._response()
-        await self._sock.prepare(request)
-        self.environ = environ
-        self.sending = False
-        self.transport = self._sock._writer.transport  # type: ignore[union-attr]
-        # Engine.IO passes its socket's bound handler; the socket is the one this websocket serves.
-        self.eio_socket = self.handler.__self__
-        direct = not self._sock.compress  # a deflate stream cannot share one frame
-        if direct:
-            self.manager.attach(self.eio_socket.sid, self)
-        try:
-            await self.handler(self)
-        finally:
-            if direct:
-                self.manager.detach(self.eio_socket.sid, self)
-        return self._sock
-
-    async def send(self, message: Any) -> None:
-        # `sending` marks the writer as busy for the whole call, including the drain wait,
-        # so no direct write can overtake a packet the writer already took from the queue.
-        self.sending = True
-        try:
-            frame = getattr(message, "frame", None)
-            if frame is None or self._sock.compress:
-                await super().send(message)
-                return
-            if self.transport.is_closing():
-                raise ConnectionResetError("websocket transport is closing")
-            self.transport.write(frame)
-            if self.transport.get_write_buffer_size() > DIRECT_WRITE_BUFFER_LIMIT:
-                await self._sock._payload_writer.drain()  # type: ignore[union-attr]
-        finally:
-            self.sending = False
 
 
 class FastPathManager(socketio.AsyncManager):
@@ -247,13 +189,21 @@ class FastPathManager(socketio.AsyncManager):
 def install(sio: socketio.AsyncServer, *, compress: bool) -> None:
     """Give this server's Engine.IO a websocket class with our compression choice.
 
-    With the fast path manager, that class also lets the manager write frames directly.
-    The driver table is copied so other servers in the process keep theirs.
+    With the fast path manager, that class also lets the manager write frames directly, and
+    every socket's ping runs on a timer. The driver table is copied so other servers in the
+    process keep theirs.
     """
     manager = sio.manager
     if isinstance(manager, FastPathManager):
         ws_class: type = type("BoundFastWebSocket", (FastWebSocket,),
                               {"compress": compress, "manager": manager})
+        on_connect = sio.eio.handlers["connect"]
+
+        async def connect_with_timer_ping(eio_sid: str, environ: dict[str, Any]) -> Any:
+            ping_by_timer(sio.eio.sockets[eio_sid])  # before Engine.IO schedules the first ping
+            return await on_connect(eio_sid, environ)
+
+        sio.eio.on("connect", connect_with_timer_ping)
     else:
         ws_class = type("BoundWebSocket", (ConfiguredWebSocket,), {"compress": compress})
     sio.eio._async = {**sio.eio._async, "websocket": ws_class}

@@ -159,7 +159,7 @@ class Membership:
             await self.sio.leave_room(session.sid, room)
             session.rooms.discard(room)
             await self._release(room, leaving_sid=None)
-            await self.presence.left(session, room)
+            await self.presence.left(session, room, at_once=True)
         return {"room": room, "left": True}
 
     async def disconnected(self, session: SocketSession) -> None:

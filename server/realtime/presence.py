@@ -5,6 +5,9 @@ set per room (`<prefix>:presence:<room>`, member `<user_id>|<instance>`, score =
 instance refreshes its entries every third of the TTL, so a killed instance's entries expire and
 the first sweeper that removes one publishes the `presence:leave` (ZREM answers 1 only once).
 `presence:join` / `presence:leave` are room events like any other: logged, seq'd, resumable.
+A user whose last socket leaves stays present for `leave_grace` seconds, so a device that drops
+and comes back at once announces nothing (a reconnect storm would otherwise log a leave and a
+join per member, and every resuming member would replay them all).
 `user_` rooms carry no presence: they are one person's own devices.
 """
 
@@ -29,13 +32,17 @@ def _tracks(room: str) -> bool:
 
 
 class Presence:
-    def __init__(self, bus: EventBus, redis_url: str, prefix: str, instance_id: str, ttl: int):
+    def __init__(self, bus: EventBus, redis_url: str, prefix: str, instance_id: str, ttl: int,
+                 leave_grace: float):
         self._bus = bus
         self._url = redis_url
         self._prefix = prefix
         self._instance = instance_id
         self._ttl = ttl
+        self._leave_grace = leave_grace
+        # A user whose socket set is empty is leaving: still present until its task runs.
         self._local: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self._leaving: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._redis: Redis | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -60,7 +67,8 @@ class Presence:
         if not _tracks(room):
             return
         sockets = self._local[room][session.user_id]
-        first_here = not sockets
+        came_back = self._cancel_leave(room, session.user_id)
+        first_here = not sockets and not came_back
         sockets.add(session.sid)
         if not first_here:
             return
@@ -69,7 +77,8 @@ class Presence:
         if not was_present:
             await self._announce(room, "presence:join", session.user_id)
 
-    async def left(self, session: SocketSession, room: str) -> None:
+    async def left(self, session: SocketSession, room: str, *, at_once: bool = False) -> None:
+        """A socket left `room`: by disconnecting (announced after the grace) or on purpose."""
         if not _tracks(room) or room not in self._local:
             return
         users = self._local[room]
@@ -77,14 +86,35 @@ class Presence:
         if sockets is None:
             return
         sockets.discard(session.sid)
-        if sockets:
+        if sockets or (room, session.user_id) in self._leaving:
             return
-        del users[session.user_id]
+        if self._leave_grace and not at_once:
+            self._leaving[(room, session.user_id)] = asyncio.create_task(
+                self._leave_after_grace(room, session.user_id), name="presence-leave")
+        else:
+            await self._depart(room, session.user_id)
+
+    def _cancel_leave(self, room: str, user_id: int) -> bool:
+        """True if the user was leaving `room`: it never left, so nothing is announced."""
+        task = self._leaving.pop((room, user_id), None)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    async def _leave_after_grace(self, room: str, user_id: int) -> None:
+        await asyncio.sleep(self._leave_grace)
+        del self._leaving[(room, user_id)]
+        await self._depart(room, user_id)
+
+    async def _depart(self, room: str, user_id: int) -> None:
+        users = self._local[room]
+        del users[user_id]
         if not users:
             del self._local[room]
-        await self._remove(room, session.user_id)
-        if session.user_id not in await self.members_elsewhere(room):
-            await self._announce(room, "presence:leave", session.user_id)
+        await self._remove(room, user_id)
+        if user_id not in await self.members_elsewhere(room):
+            await self._announce(room, "presence:leave", user_id)
 
     async def members_elsewhere(self, room: str) -> set[int]:
         if self._redis is None:
@@ -153,8 +183,11 @@ class Presence:
             self._task = asyncio.create_task(self._heartbeat(), name="presence-heartbeat")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        # Pending leaves are dropped: the entries expire by TTL and another instance announces them.
+        tasks = [*self._leaving.values(), *([self._task] if self._task is not None else [])]
+        self._leaving.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._redis is not None:
             await self._redis.aclose()
