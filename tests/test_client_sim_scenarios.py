@@ -1,5 +1,6 @@
-"""client-sim's tournaments, reconnect-storm and offline-flush scenarios, run small through the
-CLI against a real server, and the seq checker that decides whether anything was lost."""
+"""client-sim's fanout, tournaments, reconnect-storm and offline-flush scenarios, run small
+through the CLI against a real server, and the seq checker that decides whether anything was
+lost."""
 
 from __future__ import annotations
 
@@ -87,6 +88,23 @@ def test_events_before_the_join_ack_wait_for_it():
 
 # -- the scenarios against a server ---------------------------------------------------------
 
+@pytest.mark.parametrize("read_batch_ms", ["0", "1"])
+async def test_fanout_counts_every_delivery_with_or_without_read_batching(
+        read_batch_ms, start_app, make_settings, tmp_path):
+    server = await start_app(make_settings(bench_room=True, **LOAD_LIMITS))
+    tokens = await token_file(server, 21, tmp_path / "tokens.txt")
+    code, result, printed = await run_cli(
+        server, tmp_path, "fanout", "--tokens", str(tokens), "--clients", "20", "--rate", "5",
+        "--seconds", "1", "--burst", "30", "--processes", "2", "--read-batch-ms", read_batch_ms)
+    assert code == 0, printed
+    assert (result["connected"], result["processes"]) == (20, 2)
+    assert result["read_batch_ms"] == float(read_batch_ms)
+    assert result["lost_in_latency_phase"] == 0 and len(result["latencies_ms"]) == 20 * 5
+    assert result["burst_delivered"] == result["burst_expected"] == 20 * 30
+    assert result["deliveries_per_s"] > 0 and 0 < result["p50_ms"] <= result["p99_ms"]
+    assert plots_in(tmp_path / "fanout.html") == 2  # latency CDF, deliveries/s over time
+
+
 async def test_tournaments_every_watcher_gets_every_snapshot_once_in_order(
         start_app, make_settings, tmp_path):
     server = await start_app(make_settings(**LOAD_LIMITS))
@@ -164,3 +182,18 @@ async def test_the_new_scenarios_refuse_to_run_without_tokens(scenario, tmp_path
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     printed, _ = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2 and b"needs --tokens" in printed
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--outage", "-1", b"--outage and --read-batch-ms must not be negative"),
+    ("--drop-fraction", "1.5", b"--drop-fraction must be in (0, 1]"),
+])
+async def test_reconnect_storm_refuses_impossible_storms(option, value, message, tmp_path):
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("x\ny\n")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "client_sim.cli", "run", "reconnect-storm", "--tokens", str(tokens),
+        "--clients", "1", option, value,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    printed, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2 and message in printed

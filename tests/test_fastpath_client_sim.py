@@ -39,3 +39,36 @@ async def test_light_client_is_refused_with_a_bad_token(sqlite_server):
     with pytest.raises(ConnectRefused, match="unauthorized"):
         await client.connect()
     await client.close()
+
+
+def test_the_batching_selector_pauses_before_a_blocking_wait_only():
+    import selectors
+    import socket
+    import time
+
+    from client_sim.loop import BatchingSelector
+
+    reader, writer = socket.socketpair()
+    with reader, writer, BatchingSelector(0.05) as selector:
+        selector.register(reader, selectors.EVENT_READ)
+        writer.send(b"x")
+        started = time.perf_counter()
+        assert len(selector.select(0)) == 1  # ready callbacks pending: no pause
+        assert time.perf_counter() - started < 0.05
+        started = time.perf_counter()
+        assert len(selector.select(None)) == 1
+        assert time.perf_counter() - started >= 0.05
+
+
+def test_a_loop_with_read_batching_runs_a_client_like_the_plain_one():
+    from client_sim import loop
+
+    async def echo() -> bytes:
+        server = await asyncio.start_server(lambda r, w: w.write(b"pong"), "127.0.0.1", 0)
+        async with server:
+            reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+            data = await reader.readexactly(4)
+            writer.close()
+            return data
+
+    assert loop.run(echo(), 2.0) == loop.run(echo(), 0) == b"pong"

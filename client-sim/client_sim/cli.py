@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seconds", type=float, default=4)
     run.add_argument("--burst", type=int, default=100)
     run.add_argument("--pad", type=int, default=200)
+    run.add_argument("--read-batch-ms", type=float, default=None,
+                     help="fanout: subscribers pause this long before each wait for reads "
+                          "(default 1; 0 reads at once; see client_sim/loop.py)")
     run.add_argument("--node-reference", action="store_true",
                      help="speak the Node reference's protocol (pub/state, no join, no auth)")
     run.add_argument("--tournaments", type=int, default=10, help="tournaments: how many at once")
@@ -64,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--drops", type=int, default=1, help="reconnect-storm: how many storms")
     run.add_argument("--drop-fraction", type=float, default=1.0,
                      help="reconnect-storm: share of the members dropped in each storm")
+    run.add_argument("--outage", type=float, default=0.5,
+                     help="reconnect-storm: seconds the dropped members stay away")
     run.add_argument("--records", type=int, default=50, help="offline-flush: records per user")
     run.add_argument("--batch-size", type=int, default=100,
                      help="offline-flush: operations per POST /batch")
@@ -79,6 +84,8 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error("--clients, --processes, --per-process, --rate, --seconds must be positive")
     if not 0 < args.drop_fraction <= 1:
         parser.error("--drop-fraction must be in (0, 1]")
+    if args.outage < 0 or (args.read_batch_ms or 0) < 0:
+        parser.error("--outage and --read-batch-ms must not be negative")
     if args.players < 2 or args.tournaments < 1 or args.snapshots < 1 or args.drops < 1:
         parser.error("--players must be at least 2; --tournaments, --snapshots, --drops >= 1")
     if args.records < 1 or not 1 <= args.batch_size <= 10_000:
@@ -111,7 +118,7 @@ def _run(args: argparse.Namespace, tokens: list[str], console: Console) -> dict[
 
             return run_reconnect_storm(args.url, tokens, args.clients, rate=args.rate,
                                        seconds=args.seconds, drops=args.drops,
-                                       drop_fraction=args.drop_fraction,
+                                       drop_fraction=args.drop_fraction, outage=args.outage,
                                        processes=args.processes,
                                        per_process=args.per_process, progress=bars)
         if args.scenario == "offline-flush":
@@ -120,12 +127,13 @@ def _run(args: argparse.Namespace, tokens: list[str], console: Console) -> dict[
             return run_offline_flush(args.url, tokens, args.clients, records=args.records,
                                      batch_size=args.batch_size, processes=args.processes,
                                      per_process=args.per_process, progress=bars)
-        from client_sim.fanout import NODE_REFERENCE, Protocol, run_fanout
+        from client_sim.fanout import NODE_REFERENCE, READ_BATCH_MS, Protocol, run_fanout
 
         result = run_fanout(
             args.url.split(","), tokens, args.clients, rate=max(1, round(args.rate)),
             seconds=max(1, round(args.seconds)), burst=args.burst, pad=args.pad,
             processes=args.processes,
+            read_batch_ms=READ_BATCH_MS if args.read_batch_ms is None else args.read_batch_ms,
             proto=NODE_REFERENCE if args.node_reference else Protocol(),
             progress=lambda done, total: bars("subscribers connected", done, total))
         bars("subscribers connected", args.clients, args.clients)

@@ -3,9 +3,10 @@
 A host creates a public tournament and chats into its room at `rate` messages/s for
 `seconds`; `clients` members (in worker processes) enter the room with `room:join`. While the
 chat goes on, `drops` times, a `drop_fraction` of the members lose their connection at once
-(no close frame, like a dead network) and reconnect, rejoining with the last seq they hold.
+(no close frame, like a dead network), stay away for `outage` seconds and reconnect, rejoining
+with the last seq they hold, so each has missed the chat of its outage.
 Every member must end up with every event of the room exactly once, in seq order, up to the
-room's head: lost = duplicated = 0. Measured: time from the drop to the rejoin ack (which
+room's head: lost = duplicated = 0. Measured: time from the reconnect to the rejoin ack (which
 comes after the replay), how many events were replayed, and how long each chat message
 took to be acknowledged meanwhile (the storm's cost to live traffic).
 """
@@ -31,13 +32,15 @@ Progress = Callable[[str, int, int], Any]
 SETTLE_SECONDS = 30.0  # how long members wait to reach the room's head at the end
 
 
-async def _storm(members: list[RoomMember], fraction: float, rng: random.Random
+async def _storm(members: list[RoomMember], fraction: float, outage: float, rng: random.Random
                  ) -> tuple[list[float], list[BaseException]]:
-    """Drop a fraction of the members at once and bring them back; (ms each, failures)."""
+    """Drop a fraction of the members at once and, after the outage, bring them back; (ms
+    from the reconnect to the rejoin ack each, failures)."""
     dropped = rng.sample(members, round(fraction * len(members)))
-    dropped_at = time.perf_counter()
     for member in dropped:
         member.drop()
+    await asyncio.sleep(outage)
+    dropped_at = time.perf_counter()
 
     async def back(member: RoomMember) -> float:
         await member.join()
@@ -52,7 +55,7 @@ async def _storm(members: list[RoomMember], fraction: float, rng: random.Random
 
 
 async def _members(index: int, share: list[str], control: Any, url: str, room: str,
-                   drops: int, fraction: float) -> dict[str, Any]:
+                   drops: int, fraction: float, outage: float) -> dict[str, Any]:
     raise_file_limit()
     members = [RoomMember(url, tok, room, "room:join", {"room": room}) for tok in share]
     joins = await bounded(m.join for m in members)
@@ -64,7 +67,7 @@ async def _members(index: int, share: list[str], control: Any, url: str, room: s
     for storm in range(1, drops + 1):
         while control.get("drop", 0) < storm:
             await asyncio.sleep(0.01)
-        times, failed = await _storm(live, fraction, rng)
+        times, failed = await _storm(live, fraction, outage, rng)
         reconnect_ms += times
         failures += failed
         control[f"resumed{storm}_{index}"] = len(times)
@@ -114,6 +117,7 @@ async def _chat(url: str, token: str, room: str, rate: float, seconds: float, dr
 
 def run_reconnect_storm(url: str, tokens: list[str], clients: int, *, rate: float = 5,
                         seconds: float = 4, drops: int = 1, drop_fraction: float = 1.0,
+                        outage: float = 0.5,
                         processes: int = 4, per_process: int = CLIENTS_PER_PROCESS,
                         progress: Progress | None = None) -> dict[str, Any]:
     report = progress or (lambda label, done, total: None)
@@ -129,7 +133,8 @@ def run_reconnect_storm(url: str, tokens: list[str], clients: int, *, rate: floa
     tid = created.data["tournament_id"]
     room = f"tournament_{tid}"
     count = processes_for(clients, processes, per_process)
-    workers = Workers(_members, member_tokens, count, url, room, drops, drop_fraction).start()
+    workers = Workers(_members, member_tokens, count, url, room, drops, drop_fraction,
+                      outage).start()
     joined = workers.wait_for("joined", lambda n: report("members joined", n, clients))
     chat = asyncio.run(_chat(url, host, room, rate, seconds, drops, workers.control, report))
     expected_back = round(drop_fraction * joined) * drops
@@ -152,7 +157,7 @@ def run_reconnect_storm(url: str, tokens: list[str], clients: int, *, rate: floa
     return {
         "scenario": "reconnect-storm", "ok": ok, "url": url, "room": room, "clients": clients,
         "joined": joined, "rate": rate, "seconds": seconds, "drops": drops,
-        "drop_fraction": drop_fraction, "processes": workers.size,
+        "drop_fraction": drop_fraction, "outage": outage, "processes": workers.size,
         "published": chat["published"], "head_seq": workers.control["head"], **total,
         **percentiles(reconnect_ms, "reconnect_"), **percentiles(chat["ack_ms"], "publish_"),
         "errors": (worker_errors + list(dict.fromkeys(chat["errors"]))

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import multiprocessing as mp
 import time
 from collections.abc import Callable
 from typing import Any
 
+from client_sim import loop
+
 Job = Callable[..., Any]  # async def job(index, share, control, *args) -> dict
 
 CLIENTS_PER_PROCESS = 200  # below this, another process costs more than it brings
 
 
-def _entry(job: Job, index: int, share: list[Any], control: Any, args: tuple, out: Any) -> None:
+def _entry(job: Job, index: int, share: list[Any], control: Any, args: tuple, out: Any,
+           read_batch_ms: float) -> None:
     try:
-        out.put((index, asyncio.run(job(index, share, control, *args))))
+        out.put((index, loop.run(job(index, share, control, *args), read_batch_ms)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         out.put((index, {"error": repr(exc)}))
 
@@ -34,16 +36,19 @@ class Workers:
     """Processes that each run `job` on their share; `control` lets the parent pace phases.
 
     A worker reports progress by setting `control[f"{key}{index}"]`; the parent reads it with
-    `tally(key)` or waits for every worker with `wait_for(key)`.
+    `tally(key)` or waits for every worker with `wait_for(key)`. `read_batch_ms` > 0 runs them
+    on a loop that batches reads (`client_sim.loop`).
     """
 
-    def __init__(self, job: Job, items: list[Any], processes: int, *args: Any):
+    def __init__(self, job: Job, items: list[Any], processes: int, *args: Any,
+                 read_batch_ms: float = 0.0):
         ctx = mp.get_context("spawn")
         self.control = ctx.Manager().dict()
         self._out = ctx.Queue()
         shares = split(items, max(1, min(processes, len(items))))
         self._procs = [ctx.Process(target=_entry, daemon=True,
-                                   args=(job, i, share, self.control, args, self._out))
+                                   args=(job, i, share, self.control, args, self._out,
+                                         read_batch_ms))
                        for i, share in enumerate(shares)]
 
     @property
