@@ -5,8 +5,7 @@ cross-core wakeup, charged to the server's CPU: on loopback the sender runs the 
 TCP path. Clients on other hosts cost a server nothing of the kind. A worker that pauses for
 `read_batch_ms` before each wait is not on the sockets' wait queues meanwhile, so the server
 writes without waking it and the worker then reads many frames per wakeup. It adds at most
-that pause to each latency the worker measures (measured on Node's reference, 2000 clients:
-its CPU per run 2.4 → 1.9 s, and client-sim's reading of it above loadgen.js's).
+that pause to each latency the worker measures (client-sim/README.md has the figures).
 """
 
 from __future__ import annotations
