@@ -5,8 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.realtime.dispatch import EventContext, EventSpec
+from server.services.rooms import ROOM_NAME_PATTERN
 
-ROOM = Field(min_length=3, max_length=96, pattern=r"^[a-z]{1,24}_[A-Za-z0-9-]{1,64}$")
+ROOM = Field(min_length=3, max_length=96, pattern=ROOM_NAME_PATTERN)
 SEQ_MAX = 2**63 - 1
 
 

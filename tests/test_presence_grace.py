@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -16,21 +17,27 @@ async def _open_tables(user_id: int, room_id: str) -> bool:
     return room_id.startswith("open")
 
 
+class Stage(NamedTuple):
+    """A server with the given grace, its presence, one user and an open table."""
+
+    server: Any
+    presence: Any
+    user: Any
+    room: str
+
+
 @pytest.fixture
 def start_server(start_app, make_settings, pg_url, redis_url, redis_prefix
-                 ) -> Callable[[float], Awaitable[object]]:
-    async def start(grace: float):
+                 ) -> Callable[[float], Awaitable[Stage]]:
+    async def start(grace: float) -> Stage:
         server = await start_app(make_settings(
             database_url=pg_url, redis_url=redis_url, redis_prefix=redis_prefix,
             presence_leave_grace=grace))
         server.services.rooms.register_kind("table", _open_tables)
-        return server
+        return Stage(server, server.app[keys.REALTIME].core.presence, await create_user(server),
+                     f"table_open{uuid.uuid4().hex[:10]}")
 
     return start
-
-
-def table() -> str:
-    return f"table_open{uuid.uuid4().hex[:10]}"
 
 
 async def presence_log(room: str) -> list[str]:
@@ -59,10 +66,8 @@ async def close_and_wait(server, socket: CapturingSocket, user_id: int, remainin
 
 
 async def test_a_member_back_within_the_grace_never_left(start_server):
-    server = await start_server(3.0)  # longer than a reconnect on a loaded machine
-    presence = server.app[keys.REALTIME].core.presence
-    user = await create_user(server)
-    room = table()
+    # A grace longer than a reconnect takes on a loaded machine.
+    server, presence, user, room = await start_server(3.0)
     socket = await enter(server, user.token, room)
     await close_and_wait(server, socket, user.id)
     assert await presence.members(room) == [user.id]  # still present while the grace runs
@@ -77,10 +82,7 @@ async def test_a_member_back_within_the_grace_never_left(start_server):
 
 
 async def test_a_member_away_longer_than_the_grace_leaves_once(start_server):
-    server = await start_server(0.5)
-    presence = server.app[keys.REALTIME].core.presence
-    user = await create_user(server)
-    room = table()
+    server, presence, user, room = await start_server(0.5)
     await close_and_wait(server, await enter(server, user.token, room), user.id)
     assert await presence_log(room) == ["presence:join"]  # not at once
     await asyncio.sleep(1.0)
@@ -89,10 +91,7 @@ async def test_a_member_away_longer_than_the_grace_leaves_once(start_server):
 
 
 async def test_closing_one_of_two_sockets_of_a_user_announces_nothing(start_server):
-    server = await start_server(0.5)
-    presence = server.app[keys.REALTIME].core.presence
-    user = await create_user(server)
-    room = table()
+    server, presence, user, room = await start_server(0.5)
     phone = await enter(server, user.token, room, device_id="phone")
     tablet = await enter(server, user.token, room, device_id="tablet")
     try:
@@ -105,10 +104,7 @@ async def test_closing_one_of_two_sockets_of_a_user_announces_nothing(start_serv
 
 
 async def test_leaving_on_purpose_is_announced_at_once(start_server):
-    server = await start_server(30.0)
-    presence = server.app[keys.REALTIME].core.presence
-    user = await create_user(server)
-    room = table()
+    server, presence, user, room = await start_server(30.0)
     socket = await enter(server, user.token, room)
     try:
         reply = await socket.call("room:leave", {"room": room})

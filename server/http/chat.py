@@ -11,13 +11,14 @@ from server.http.contract import responds
 from server.http.envelope import respond
 from server.http.inputs import parse, read_query
 from server.http.schemas import ChatMessagesOut
+from server.services.rooms import ROOM_NAME_PATTERN
 
 routes = web.RouteTableDef()
 
 
 class ChannelPath(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    channel: str = Field(max_length=96, pattern=r"^[a-z]{1,24}_[A-Za-z0-9-]{1,64}$")
+    channel: str = Field(max_length=96, pattern=ROOM_NAME_PATTERN)
 
 
 class HistoryQuery(BaseModel):

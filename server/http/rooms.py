@@ -11,14 +11,14 @@ from server.http.contract import responds
 from server.http.envelope import respond
 from server.http.inputs import parse, read_query
 from server.http.schemas import RoomEventsOut
-from server.services.rooms import log_head
+from server.services.rooms import ROOM_NAME_PATTERN, log_head
 
 routes = web.RouteTableDef()
 
 
 class RoomPath(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    room: str = Field(max_length=96, pattern=r"^[a-z]{1,24}_[A-Za-z0-9-]{1,64}$")
+    room: str = Field(max_length=96, pattern=ROOM_NAME_PATTERN)
 
 
 class EventsQuery(BaseModel):
