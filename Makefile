@@ -50,6 +50,7 @@ serve: $(PY_STAMP)
 
 ## Install everything and run the whole test suite.
 test: $(PY_STAMP) $(JS_STAMP) $(SDK_STAMP) $(CHROMIUM) $(NGINX)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Fan-out benchmark: Node's socket.io reference and feltsync under the same load, one run,

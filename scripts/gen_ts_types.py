@@ -164,10 +164,10 @@ def socket_interfaces() -> str:
         "/** How a room event arrives: its room, its seq in that room, and the event's data. */",
         "export interface RoomEventWire<D> { room: string; seq: number; data: D; }",
         "/** Every ack: the client→server event's answer, or why it was refused. */",
-        "export type AckEnvelope<D> = { status: \"ok\"; data: D } | "
-        "{ status: \"error\"; error: ErrorBody };",
-        "/** Server→client events: `io(url) as Socket<ServerToClientEvents, "
-        "ClientToServerEvents>`. */",
+        ("export type AckEnvelope<D> = { status: \"ok\"; data: D } | "
+         "{ status: \"error\"; error: ErrorBody };"),
+        ("/** Server→client events: `io(url) as Socket<ServerToClientEvents, "
+         "ClientToServerEvents>`. */"),
         "export interface ServerToClientEvents {",
     ]
     for event in SERVER_EVENTS:

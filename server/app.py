@@ -18,7 +18,6 @@ from server.settings import Settings
 from server.shutdown import close_sockets
 
 
-
 def create_app(settings: Settings) -> web.Application:
     # Outermost first: errors are shaped for everything inside, and the rate limit runs
     # before any token or database work.

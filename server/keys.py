@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from server.settings import Settings
     from server.storage.blobs import BlobStore
 
-SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
-REDIS: web.AppKey["Redis | None"] = web.AppKey("redis")
-BLOBS: web.AppKey["BlobStore"] = web.AppKey("blobs")
-SERVICES: web.AppKey["Services"] = web.AppKey("services")
-REALTIME: web.AppKey["Realtime"] = web.AppKey("realtime")
-METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
+BLOBS: web.AppKey[BlobStore] = web.AppKey("blobs")
+SERVICES: web.AppKey[Services] = web.AppKey("services")
+REALTIME: web.AppKey[Realtime] = web.AppKey("realtime")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")

@@ -37,9 +37,11 @@ async def publish(app, user, data: bytes, family: str, version: str, **params: s
 
 
 async def get_json(app, user, path: str, **params: str):
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{app.url}{API}{path}", params=params, headers=user.headers) as resp:
-            return resp.status, await resp.json()
+    async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{app.url}{API}{path}", params=params, headers=user.headers) as resp,
+    ):
+        return resp.status, await resp.json()
 
 
 def stored_files(app) -> list[str]:
@@ -212,9 +214,8 @@ async def test_rollback_points_latest_back_and_check_reports_it(server):
 
     status, body = await get_json(server, player, "/ai/model/latest", family=pro)
     assert body["data"]["version"] == f"{pro}_v1" and body["data"]["sha256"] == sha256(v1)
-    async with aiohttp.ClientSession() as http:
-        async with http.get(body["data"]["url"]) as resp:
-            assert sha256(await resp.read()) == sha256(v1)
+    async with aiohttp.ClientSession() as http, http.get(body["data"]["url"]) as resp:
+        assert sha256(await resp.read()) == sha256(v1)
 
     held = {pro: f"{pro}_v2", badugi: f"{badugi}_v5", "holdem": "holdem_v1"}
     status, body = await get_json(server, player, "/ai/model/check", **held)
@@ -229,9 +230,11 @@ async def test_rollback_points_latest_back_and_check_reports_it(server):
 
 async def test_metadata_needs_a_token_and_unknown_names_are_404(sqlite_server):
     player = await create_user(sqlite_server)
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{sqlite_server.url}{API}/ai/model/latest?family=pro") as resp:
-            assert resp.status == 401
+    async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{sqlite_server.url}{API}/ai/model/latest?family=pro") as resp,
+    ):
+        assert resp.status == 401
     assert (await get_json(sqlite_server, player, "/ai/model/latest", family="pro"))[0] == 404
     assert (await get_json(sqlite_server, player, "/ai/model/latest"))[0] == 422
     assert (await get_json(sqlite_server, player, "/ai/model/pro_v404"))[0] == 404
@@ -265,7 +268,7 @@ async def test_cli_publish_model_is_served_by_a_running_server(start_app, make_s
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "server", *args], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60, check=False)
 
     refused = cli("publish-model", str(bad), "--family", "pro", "--version", "pro_v6")
     assert refused.returncode == 1 and "invalid_model" in refused.stderr

@@ -21,13 +21,12 @@ API = "/api/v1"
 
 
 async def publish(app, admin, family: str, version: str, scale: float = 1.0) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{app.url}{API}/ai/model/publish",
-                             params={"family": family, "version": version},
-                             data=tiny_model(scale),
-                             headers={**admin.headers, "Content-Type": "application/octet-stream"}
-                             ) as resp:
-            assert resp.status == 201, await resp.text()
+    async with aiohttp.ClientSession() as http, http.post(f"{app.url}{API}/ai/model/publish",
+                         params={"family": family, "version": version},
+                         data=tiny_model(scale),
+                         headers={**admin.headers, "Content-Type": "application/octet-stream"}
+                         ) as resp:
+        assert resp.status == 201, await resp.text()
 
 
 class LiveClient:
@@ -37,7 +36,7 @@ class LiveClient:
         self.proc = proc
 
     @classmethod
-    async def start(cls, url: str, token: str, models: dict[str, str], stop: str) -> "LiveClient":
+    async def start(cls, url: str, token: str, models: dict[str, str], stop: str) -> LiveClient:
         proc = await asyncio.create_subprocess_exec(
             "node", str(ROOT / "tests" / "js" / "model_update.mjs"), url, token,
             json.dumps(models), stop, stdout=asyncio.subprocess.PIPE, cwd=ROOT)

@@ -38,12 +38,11 @@ async def bucket_keys(app) -> list[str]:
 
 
 async def publish(app, user, data: bytes, family: str, version: str):
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{app.url}{API}/ai/model/publish",
-                             params={"family": family, "version": version}, data=data,
-                             headers={**user.headers, "Content-Type": "application/octet-stream"}
-                             ) as resp:
-            return resp.status, await resp.json()
+    async with aiohttp.ClientSession() as http, http.post(f"{app.url}{API}/ai/model/publish",
+                         params={"family": family, "version": version}, data=data,
+                         headers={**user.headers, "Content-Type": "application/octet-stream"}
+                         ) as resp:
+        return resp.status, await resp.json()
 
 
 async def latest(app, user, family: str) -> dict:
@@ -83,9 +82,8 @@ async def test_s3_publish_latest_presigned_download_range_and_rollback(s3_app):
             assert resp.status == 200
     meta = await latest(s3_app, player, family)
     assert meta["version"] == f"{family}_v1"
-    async with aiohttp.ClientSession() as http:
-        async with http.get(meta["url"]) as resp:
-            assert sha256(await resp.read()) == sha256(v1)
+    async with aiohttp.ClientSession() as http, http.get(meta["url"]) as resp:
+        assert sha256(await resp.read()) == sha256(v1)
 
 
 async def test_s3_presigned_urls_are_sigv4_and_live_at_most_five_minutes(s3_app):

@@ -18,7 +18,7 @@ async def test_revoking_another_users_device_is_not_found_and_changes_nothing(se
 
 
 async def test_device_listing_shows_only_the_callers_devices(server):
-    alice_name, alice = await signup(server)
+    alice_name, _ = await signup(server)
     await login(server, alice_name, device_id="alice-laptop")
     _, mallory = await signup(server, device_id="mallory-phone")
     listing = await call(server, "GET", "/auth/devices", token=mallory["access_token"])

@@ -1,7 +1,7 @@
 """Refresh tokens: rotation on every use, family reuse detection, the grace window, races."""
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -121,7 +121,7 @@ async def test_malformed_or_unknown_refresh_tokens_are_refused(sqlite_server, to
 async def test_an_expired_refresh_token_is_refused(server):
     _, first = await signup(server)
     await RefreshToken.filter(token_hash=token_hash(first["refresh_token"])).update(
-        expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+        expires_at=datetime.now(UTC) - timedelta(seconds=1))
     reply = await refresh(server, first["refresh_token"])
     assert (reply.status, reply.code) == (401, "unauthorized")
     assert "expired" in reply.body["error"]["message"]

@@ -35,9 +35,8 @@ async def app(start_app, make_settings):
 
 
 async def call(app, method, path, **kw):
-    async with aiohttp.ClientSession() as http:
-        async with http.request(method, app.url + path, **kw) as resp:
-            return resp.status, await resp.json(), resp.headers
+    async with aiohttp.ClientSession() as http, http.request(method, app.url + path, **kw) as resp:
+        return resp.status, await resp.json(), resp.headers
 
 
 async def test_valid_body_is_answered_in_the_ok_envelope(app):

@@ -82,9 +82,8 @@ async def test_rest_requests_are_limited_per_address(start_app, limits_settings)
     # Health checks are not API calls and stay reachable.
     import aiohttp
 
-    async with aiohttp.ClientSession() as http:
-        async with http.get(app.url + "/healthz") as resp:
-            assert resp.status == 200
+    async with aiohttp.ClientSession() as http, http.get(app.url + "/healthz") as resp:
+        assert resp.status == 200
 
 
 async def test_forwarded_for_from_an_untrusted_peer_does_not_dodge_the_limit(start_app,

@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 from tortoise import Tortoise, connections
-
-from models.config import tortoise_config
 from tortoise.migrations.api import plan
 
+from models.config import tortoise_config
 from server.storage.orm import run_migrations
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "models" / "migrations"

@@ -4,9 +4,8 @@ from tests.services import free_port
 
 
 async def get(url):
-    async with aiohttp.ClientSession() as http:
-        async with http.get(url) as resp:
-            return resp.status, await resp.json()
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        return resp.status, await resp.json()
 
 
 async def test_healthz_answers(server):

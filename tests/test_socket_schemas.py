@@ -89,7 +89,7 @@ async def test_real_traffic_validates_against_the_event_schemas(start_app, make_
     try:
         ann_socket = await connect(ann.token, models={family: f"{family}_v0"})
         bob_socket = await connect(bob.token)
-        tablet = await connect(tablet_token, "dev-2")
+        await connect(tablet_token, "dev-2")  # ann's second device, signed out below
         console = await connect(admin.token)
         await ok(console, "console:subscribe")
         await ok(ann_socket, "system:ping", {"nonce": "n-1"})

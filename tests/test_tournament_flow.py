@@ -116,7 +116,7 @@ async def test_a_client_that_left_mid_level_resumes_on_another_device(server):
     server.services.tournaments.now = clock
     host = await create_user(server)
     me = await create_user(server, device_id="phone")
-    status, reply = await api(server, "POST", "/tournament/create", user=host, json={
+    _, reply = await api(server, "POST", "/tournament/create", user=host, json={
         "name": "Evening", "structure": structure([(10, 20, 0, "nlh"), (20, 40, 0, "nlh"),
                                                    (30, 60, 0, "nlh")], breaks={1: 300}),
         "table_count": 1, "players": [{"player_id": "me", "user_id": me.id}, {"player_id": "bot"}]})

@@ -114,7 +114,7 @@ async def test_the_previous_level_is_accepted_just_after_a_level_change(table):
 
 
 async def test_only_the_host_submits_and_outsiders_see_nothing(table):
-    server, _, host, player, outsider, book = table
+    server, _, _, player, outsider, book = table
     status, reply = await book.submit(server, player)
     assert (status, reply["error"]["code"]) == (403, "forbidden")
     status, reply = await book.submit(server, outsider)

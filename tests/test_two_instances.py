@@ -22,7 +22,6 @@ async def test_two_instances_run_side_by_side(start_app, make_settings, db_url):
     assert rows == [(1, {"from": "a"}), (2, {"from": "b"})]
     await a.runner.cleanup()
     a_gone = a
-    async with aiohttp.ClientSession() as http:
-        async with http.get(b.url + "/readyz") as resp:
-            assert resp.status == 200
+    async with aiohttp.ClientSession() as http, http.get(b.url + "/readyz") as resp:
+        assert resp.status == 200
     assert a_gone.runner.server is None

@@ -10,7 +10,6 @@ from server import keys
 from server.errors import AppError, Unauthorized
 from server.services.tokens import AccessClaims
 
-
 # Set by `verify_bearer_session` when the token is well signed but its session is dead.
 SESSION_ERROR: web.RequestKey[AppError] = web.RequestKey("session_error", AppError)
 

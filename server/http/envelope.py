@@ -9,8 +9,15 @@ from aiohttp import web
 
 from server import jsonutil
 from server.errors import (
-    AppError, BadInput, MethodNotAllowed, NotFound, PayloadTooLarge, RateLimited,
-    UnsupportedMediaType, error_body, ok,
+    AppError,
+    BadInput,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    UnsupportedMediaType,
+    error_body,
+    ok,
 )
 
 log = logging.getLogger(__name__)

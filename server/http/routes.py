@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.http import ai, auth, batch, chat, history, ops, rating, rooms, sync, tournament, user
-from server.http import console, openapi, pwa
+from server.http import (
+    ai,
+    auth,
+    batch,
+    chat,
+    console,
+    history,
+    openapi,
+    ops,
+    pwa,
+    rating,
+    rooms,
+    sync,
+    tournament,
+    user,
+)
 
 API_PREFIX = "/api/v1"
 

@@ -33,7 +33,7 @@ class ProfileIn(BaseModel):
         return {name: getattr(self, name) for name in fields}
 
     @model_validator(mode="after")
-    def _check(self) -> "ProfileIn":
+    def _check(self) -> ProfileIn:
         if "nickname" in self.model_fields_set and self.nickname is None:
             raise ValueError("nickname cannot be null")
         if self.profile_changes() and self.version is None:

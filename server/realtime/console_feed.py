@@ -64,6 +64,6 @@ class ConsoleFeed:
             while self.watchers():
                 try:
                     await self.push()
-                except Exception:  # noqa: BLE001 - a failed push must not stop the feed
+                except Exception:
                     log.exception("console push failed")
                 await asyncio.sleep(self.interval)

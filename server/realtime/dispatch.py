@@ -18,8 +18,17 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from server import jsonutil
-from server.errors import (AppError, AuthExpired, BadInput, PayloadTooLarge, RateLimited, Unauthorized,
-                           error_body, ok, validation_details)
+from server.errors import (
+    AppError,
+    AuthExpired,
+    BadInput,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    error_body,
+    ok,
+    validation_details,
+)
 from server.realtime.throttle import TokenBucket
 
 if TYPE_CHECKING:
@@ -37,11 +46,11 @@ class EventContext:
     """What a handler may use: the caller's session, the services, and room membership."""
 
     sid: str
-    session: "SocketSession"
-    services: "Services"
-    sio: "socketio.AsyncServer"
-    registry: "ConnectionRegistry"
-    membership: "Membership | None" = None  # rooms: join with resume, replay, leave
+    session: SocketSession
+    services: Services
+    sio: socketio.AsyncServer
+    registry: ConnectionRegistry
+    membership: Membership | None = None  # rooms: join with resume, replay, leave
 
     @property
     def user_id(self) -> int:
@@ -69,9 +78,9 @@ def _payload_size(data: Any) -> int:
     return len(jsonutil.dumps_bytes(data))
 
 
-def register_events(sio: "socketio.AsyncServer", services: "Services",
-                    registry: "ConnectionRegistry", specs: list[EventSpec],
-                    membership: "Membership | None" = None) -> None:
+def register_events(sio: socketio.AsyncServer, services: Services,
+                    registry: ConnectionRegistry, specs: list[EventSpec],
+                    membership: Membership | None = None) -> None:
     max_bytes = services.settings.max_event_bytes
     rate, burst = services.settings.socket_event_rate, services.settings.socket_event_burst
 

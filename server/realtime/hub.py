@@ -12,7 +12,8 @@ from server.realtime.connection import install_connection_handlers
 from server.realtime.control import session_control
 from server.realtime.core import Deliver, RealtimeCore
 from server.realtime.dispatch import EventSpec, register_events
-from server.realtime.fastpath import install as install_websocket, make_client_manager
+from server.realtime.fastpath import install as install_websocket
+from server.realtime.fastpath import make_client_manager
 from server.realtime.registry import ConnectionRegistry
 from server.services.container import Services
 from server.services.event_bus import RoomEventRecord

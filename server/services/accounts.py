@@ -8,7 +8,7 @@ so live sockets of that device are closed on whichever instance holds them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,8 +17,14 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.accounts import Device, User, UserSettings
-from server.errors import (Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed,
-                           validation_details)
+from server.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+    validation_details,
+)
 from server.services.applied_ops import apply_once
 from server.services.batch import BatchCall
 from server.services.event_bus import EventBus, Publication
@@ -56,7 +62,7 @@ class ProfileChange:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _settings_view(row: UserSettings) -> dict[str, Any]:

@@ -138,7 +138,7 @@ class EventBus:
                 tx = Publication(db)
                 for item in group:
                     await tx.publish(item.room, item.event, item.payload)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to the callers, never swallowed
             if len(group) == 1:
                 _settle(group[0].done, error=exc)
                 return

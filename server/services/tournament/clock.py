@@ -48,13 +48,13 @@ class ClockState:
         end = self.paused_at if self.paused_at is not None else now
         return max(0.0, end - self.started_at - self.paused_total)
 
-    def start(self, now: float) -> "ClockState":
+    def start(self, now: float) -> ClockState:
         return ClockState(started_at=now)
 
-    def pause(self, now: float) -> "ClockState":
+    def pause(self, now: float) -> ClockState:
         return ClockState(self.started_at, now, self.paused_total)
 
-    def resume(self, now: float) -> "ClockState":
+    def resume(self, now: float) -> ClockState:
         assert self.paused_at is not None
         return ClockState(self.started_at, None, self.paused_total + (now - self.paused_at))
 

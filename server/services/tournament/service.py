@@ -19,7 +19,12 @@ from server.services.event_bus import EventBus, Publication
 from server.services.tournament.balancing import plan_balance
 from server.services.tournament.clock import ClockState, next_transition_at, read_clock, timeline
 from server.services.tournament.snapshot import (
-    ID_PATTERN, SnapshotIn, check_snapshot, check_version, private_parts, public_state,
+    ID_PATTERN,
+    SnapshotIn,
+    check_snapshot,
+    check_version,
+    private_parts,
+    public_state,
 )
 from server.services.tournament.structure import Structure
 
@@ -48,7 +53,7 @@ class CreateIn(BaseModel):
     players: list[PlayerIn] = Field(min_length=2, max_length=10_000)
 
     @model_validator(mode="after")
-    def _fits(self) -> "CreateIn":
+    def _fits(self) -> CreateIn:
         ids = [p.player_id for p in self.players]
         users = [p.user_id for p in self.players if p.user_id is not None]
         if len(set(ids)) != len(ids) or len(set(users)) != len(users):

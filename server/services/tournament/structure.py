@@ -19,7 +19,7 @@ class Level(BaseModel):
     game: Game = "nlh"
 
     @model_validator(mode="after")
-    def _blinds_ordered(self) -> "Level":
+    def _blinds_ordered(self) -> Level:
         if self.small_blind > self.big_blind:
             raise ValueError("small_blind must not exceed big_blind")
         return self
@@ -39,7 +39,7 @@ class Structure(BaseModel):
     seats_per_table: int = Field(ge=2, le=10)
 
     @model_validator(mode="after")
-    def _breaks_inside(self) -> "Structure":
+    def _breaks_inside(self) -> Structure:
         after = [b.after_level for b in self.breaks]
         if len(set(after)) != len(after):
             raise ValueError("at most one break after a level")
