@@ -77,3 +77,43 @@ async def test_models_and_migrations_agree(tmp_path):
     finally:
         await Tortoise.close_connections()
     assert [w.app_label for w in writers] == []
+
+
+def _migrations() -> dict[tuple[str, str], type]:
+    import importlib
+
+    found = {}
+    for path in sorted(MIGRATIONS.glob("*/[0-9]*.py")):
+        module = importlib.import_module(f"models.migrations.{path.parent.name}.{path.stem}")
+        found[(path.parent.name, path.stem)] = module.Migration
+    return found
+
+
+def _apps_referenced(migration: type) -> set[str]:
+    fields = []
+    for op in migration.operations:
+        fields += [f for _, f in getattr(op, "fields", [])] + [getattr(op, "field", None)]
+    return {f.model_name.split(".")[0] for f in fields
+            if isinstance(getattr(f, "model_name", None), str) and "." in f.model_name}
+
+
+def test_a_migration_that_points_into_another_app_depends_on_it():
+    """Otherwise a fresh database may create a foreign key before the table it points to."""
+    migrations = _migrations()
+
+    def reachable(key: tuple[str, str]) -> set[str]:
+        apps, todo, seen = set(), [key], set()
+        while todo:
+            app, name = todo.pop()
+            if (app, name) in seen:
+                continue
+            seen.add((app, name))
+            apps.add(app)
+            todo += [tuple(dep) for dep in getattr(migrations[(app, name)], "dependencies", [])]
+            earlier = sorted(n for a, n in migrations if a == app and n < name)
+            todo += [(app, earlier[-1])] if earlier else []
+        return apps
+
+    missing = {f"{app}/{name}: {sorted(_apps_referenced(m) - reachable((app, name)))}"
+               for (app, name), m in migrations.items() if _apps_referenced(m) - reachable((app, name))}
+    assert len(migrations) > 10 and not missing, missing

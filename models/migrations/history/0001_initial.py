@@ -7,6 +7,7 @@ from tortoise import fields
 
 class Migration(migrations.Migration):
     initial = True
+    dependencies = [('accounts', '0001_initial')]
 
     operations = [
         ops.CreateModel(
