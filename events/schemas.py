@@ -21,6 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from events.bench import BenchFields
 from server.services.console import ConsoleState
+from server.services.ratings import RatingChangeFields
 from server.services.tournament.structure import Game, Structure
 
 
@@ -101,22 +102,7 @@ class ChatMessageView(ChatMessageData):
 
 # -- ratings ---------------------------------------------------------------------------------------
 
-class RatingChangeView(Payload):
-    id: int
-    reason: str
-    source_id: str
-    place: int
-    field_size: int
-    sr_before: float
-    sr_after: float
-    st_before: float
-    st_after: float
-    mr_before: float
-    mr_after: float
-    mt_before: float
-    mt_after: float
-    gr_before: float
-    new_global_rating: float
+class RatingChangeView(RatingChangeFields, Payload):
     at: str
 
 

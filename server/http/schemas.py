@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from server.services.history import HandIn, MixedIn, TournamentIn
+from server.services.ratings import RatingChangeFields
 
 
 class _Out(BaseModel):
@@ -181,22 +182,7 @@ class RatingOut(_Out):
     version: int
 
 
-class RatingChangeOut(_Out):
-    id: int
-    reason: str
-    source_id: str
-    place: int
-    field_size: int
-    sr_before: float
-    sr_after: float
-    st_before: float
-    st_after: float
-    mr_before: float
-    mr_after: float
-    mt_before: float
-    mt_after: float
-    gr_before: float
-    new_global_rating: float
+class RatingChangeOut(RatingChangeFields, _Out):
     at: datetime | None
 
 

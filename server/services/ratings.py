@@ -125,6 +125,27 @@ def _rating_view(user_id: int, row: Rating | None, now: datetime, growth: float)
     }
 
 
+class RatingChangeFields(BaseModel):
+    """What `change_view` gives, less `at`: the REST and socket schemas each add it, typed as
+    their wire needs (a datetime in the OpenAPI schema, a string in the event types)."""
+
+    id: int
+    reason: str
+    source_id: str
+    place: int
+    field_size: int
+    sr_before: float
+    sr_after: float
+    st_before: float
+    st_after: float
+    mr_before: float
+    mr_after: float
+    mt_before: float
+    mt_after: float
+    gr_before: float
+    new_global_rating: float
+
+
 def change_view(change: RatingChange) -> dict[str, Any]:
     return {
         "id": change.id, "reason": change.reason, "source_id": change.source_id,
