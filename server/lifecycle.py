@@ -17,6 +17,8 @@ from server.storage.redis import make_redis
 
 log = logging.getLogger(__name__)
 
+CLOCK_STOP_SECONDS = 5.0  # how long shutdown waits for a tournament clock tick in flight
+
 
 async def database(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
@@ -53,19 +55,27 @@ async def tournament_clock(app: web.Application) -> AsyncIterator[None]:
     services = app[keys.SERVICES]
     interval = app[keys.SETTINGS].tournament_tick_seconds
 
-    async def tick_forever() -> None:
-        while True:
+    stopping = asyncio.Event()
+
+    async def tick_until_stopped() -> None:
+        while not stopping.is_set():
             try:
                 await services.tournaments.advance_due_clocks()
             except Exception:
                 log.exception("tournament clock tick failed")
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval)
 
-    task = asyncio.create_task(tick_forever(), name="tournament-clock")
+    task = asyncio.create_task(tick_until_stopped(), name="tournament-clock")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    # A tick in flight may finish (for a while) rather than be cancelled: cancelled while the
+    # SQLite driver opens its connection, it leaves the driver's thread answering a closed loop.
+    stopping.set()
+    _, running = await asyncio.wait({task}, timeout=CLOCK_STOP_SECONDS)
+    for stuck in running:
+        stuck.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stuck
 
 
 async def console_feed(app: web.Application) -> AsyncIterator[None]:
