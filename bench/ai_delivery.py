@@ -25,8 +25,8 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from harness import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.accounts import Device, User

@@ -22,27 +22,20 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, feltsync_process, free_port, process, wait_http
+
 sys.path[:0] = [str(ROOT), str(ROOT / "client-sim")]
 
 DEFAULT_REF_DIR = ROOT.parent / "shared" / "bench"
 NODE_DIR = ROOT / "var" / "bench" / "node"
 REF_FILES = ("ref_server.js", "loadgen.js", "package.json")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare_node(ref_dir: Path) -> Path:
@@ -53,38 +46,6 @@ def prepare_node(ref_dir: Path) -> Path:
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=NODE_DIR,
                        check=True)
     return NODE_DIR
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
-                if resp.status < 500:
-                    return
-        except Exception:  # noqa: BLE001 - not up yet
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not come up")
-            time.sleep(0.2)
-
-
-@contextmanager
-def process(args: list[str], log: Path, env: dict[str, str] | None = None,
-            cwd: Path | None = None):
-    out = log.open("wb")
-    proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        out.close()
 
 
 def feltsync_env(work: Path, port: int, secret: str, extra: dict[str, str]) -> dict[str, str]:
@@ -259,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, overrides in variants:
             port = free_port()
             env = feltsync_env(work, port, secret, {**extra, **overrides})
-            with process([sys.executable, "-m", "server", "serve"], work / f"{name}.log",
-                         env=env, cwd=ROOT) as felt:
+            with feltsync_process(env, work / f"{name}.log") as felt:
                 wait_http(f"http://127.0.0.1:{port}/healthz")
                 print(f"{name}: {args.clients} clients ...", flush=True)
                 results[name] = loadgen(node_dir, f"http://127.0.0.1:{port}", args, felt.pid,

@@ -5,45 +5,20 @@ spreads the subscribers over the instances and publishes on the first, so the se
 instance's members receive every event through Redis. Reports deliveries/s and latency for
 one and two instances, the ratio, and what was lost (it must be nothing).
 
-Run by `bench/fanout.py --instances`; BENCH_DATABASE_URL (an admin URL, default the local
-PostgreSQL) and BENCH_REDIS_URL (default the local Redis) say where the services are.
+Run by `bench/fanout.py --instances`; BENCH_DATABASE_URL and BENCH_REDIS_URL say where the
+services are (`bench/harness.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-from fanout import ROOT, _provision, feltsync_env, free_port, process, ratio, wait_http
-
-ADMIN_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
-                                    "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DATABASE_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    name = f"feltsync_bench_{secrets.token_hex(4)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield ADMIN_DATABASE_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+from fanout import _provision, feltsync_env, ratio
+from harness import REDIS_URL, feltsync_process, free_port, scratch_database_sync, wait_http
 
 
 def _summary(sim: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +33,7 @@ def run_instances(work: Path, secret: str, clients: int, rate: int, seconds: int
     from client_sim.fanout import run_fanout
 
     results: dict[str, Any] = {}
-    with scratch_database() as database_url:
+    with scratch_database_sync() as database_url:
         token_file = work / "instances-tokens.txt"
         asyncio.run(_provision(database_url, secret, clients + 1, token_file))
         tokens = token_file.read_text().split()
@@ -71,9 +46,7 @@ def run_instances(work: Path, secret: str, clients: int, rate: int, seconds: int
                     env = feltsync_env(work, port, secret, {
                         **extra, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
                         "REDIS_PREFIX": prefix})
-                    stack.enter_context(process([sys.executable, "-m", "server", "serve"],
-                                                work / f"instances{count}-{i}.log", env=env,
-                                                cwd=ROOT))
+                    stack.enter_context(feltsync_process(env, work / f"instances{count}-{i}.log"))
                     urls.append(f"http://127.0.0.1:{port}")
                 for url in urls:
                     wait_http(f"{url}/healthz", timeout=60)

@@ -16,44 +16,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import aiohttp
 import socketio
+from harness import feltsync_process, free_port, wait_http
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench password 123"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            try:
-                async with http.get(url + "/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError("server did not start")
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: dict) -> dict:
@@ -147,17 +124,9 @@ def main() -> int:
                "HOST": "127.0.0.1", "BCRYPT_COST": str(args.cost), "LOG_LEVEL": "WARNING",
                "LOGIN_ACCOUNT_LIMIT": "1000000/minute", "LOGIN_IP_LIMIT": "1000000/minute",
                "REST_IP_LIMIT": "1000000/minute", "DATABASE_URL": "", "REDIS_URL": ""}
-        server = subprocess.Popen([sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL)
-        try:
-            asyncio.run(wait_up(url))
+        with feltsync_process(env):
+            wait_http(url + "/healthz")
             asyncio.run(run(args, url))
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
     return 0
 
 

@@ -1,8 +1,8 @@
 """Rating throughput on PostgreSQL and SQLite.
 
 Starts one feltsync instance on 127.0.0.1 per backend (a fresh PostgreSQL database, created and
-dropped here, on `BENCH_PG_ADMIN_URL`, default postgres://postgres@127.0.0.1:5432/postgres, and
-a temporary SQLite file), then reports:
+dropped here on `BENCH_DATABASE_URL`'s server (see bench/harness.py), and a temporary SQLite
+file), then reports:
   - 9-player results/s applied one after another, and with 16 at once over a shared pool of
     players (the row locks serialise the ones that share a player);
   - the time to rate one result with `--field` players (a large tournament);
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -23,27 +22,16 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 from aiohttp import web
+from harness import ROOT, scratch_database
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(ROOT))
 
 from models.accounts import User
 from server import keys
 from server.app import create_app
 from server.settings import load_settings
-
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-async def admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def run(database_url: str, var_dir: Path, args: argparse.Namespace) -> dict[str, str]:
@@ -104,19 +92,13 @@ async def main() -> None:
     parser.add_argument("--players", type=int, default=200)
     parser.add_argument("--field", type=int, default=1000)
     args = parser.parse_args()
-    name = f"feltsync_bench_{uuid.uuid4().hex[:8]}"
-    await admin(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(ADMIN_URL)
-    pg_url = urlunsplit((parts.scheme, parts.netloc, "/" + name, "", ""))
-    try:
+    async with scratch_database() as pg_url:
         with tempfile.TemporaryDirectory() as tmp:
             for label, url in (("postgres", pg_url),
                                ("sqlite", f"sqlite://{Path(tmp) / 'bench.sqlite3'}")):
                 figures = await run(url, Path(tmp) / label, args)
                 for what, value in figures.items():
                     print(f"{label:8} {what:42} {value}")
-    finally:
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
 """Publish→deliver latency and throughput of room events, on one and on two instances.
 
 Starts feltsync instances as subprocesses on 127.0.0.1 sharing a fresh PostgreSQL database
-(created and dropped here; server `BENCH_PG_ADMIN_URL`, default
-postgres://postgres@127.0.0.1:5432/postgres) and Redis (`BENCH_REDIS_URL`, default
-redis://127.0.0.1:6379/0, under a prefix of its own). Subscribers are socket.io clients of one
+(created and dropped here) and Redis, under a prefix of its own (`BENCH_DATABASE_URL`,
+`BENCH_REDIS_URL`: bench/harness.py). Subscribers are socket.io clients of one
 user, all in that user's room; a publisher socket sends `chat:send` to that room, so every
 event takes the whole path: schema, transaction with the log append, commit, local delivery,
 Redis fan-out, the other instance's ordered delivery. Each message carries its send time.
@@ -24,23 +23,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import aiohttp
-import asyncpg
 import socketio
+from harness import REDIS_URL, ROOT, feltsync_process, free_port, scratch_database, wait_http
 from tortoise import Tortoise
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models.accounts import Device, User
@@ -48,47 +42,14 @@ from models.config import tortoise_config
 from server.services.tokens import TokenService
 from server.storage.orm import run_migrations
 
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SECRET = "bench-secret-" + "b" * 40
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def start_instance(db_url: str, prefix: str, name: str, var_dir: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
-           "PORT": str(port), "JWT_SECRET": SECRET, "VAR_DIR": var_dir, "ENV": "test",
-           "LOG_LEVEL": "WARNING", "INSTANCE_ID": name, "MIGRATE_ON_START": "false",
-           "SOCKET_EVENT_RATE": "1000000", "SOCKET_EVENT_BURST": "1000000"}
-    proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc, f"http://127.0.0.1:{port}"
-
-
-async def wait_up(url: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(url + "/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
+def instance_env(db_url: str, prefix: str, name: str, var_dir: str, port: int) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
+            "PORT": str(port), "JWT_SECRET": SECRET, "VAR_DIR": var_dir, "ENV": "test",
+            "LOG_LEVEL": "WARNING", "INSTANCE_ID": name, "MIGRATE_ON_START": "false",
+            "SOCKET_EVENT_RATE": "1000000", "SOCKET_EVENT_BURST": "1000000"}
 
 
 class Subscriber:
@@ -171,41 +132,34 @@ async def main() -> None:
     parser.add_argument("--rooms", type=int, default=1)
     args = parser.parse_args()
 
-    name = f"feltsync_bench_{uuid.uuid4().hex[:8]}"
-    await admin(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(ADMIN_URL)
-    db_url = urlunsplit((parts.scheme, parts.netloc, "/" + name, "", ""))
-    procs: list[subprocess.Popen] = []
-    try:
+    async with scratch_database() as db_url:
         await run_migrations(db_url)
         await Tortoise.init(config=tortoise_config(db_url))
-        tokens = TokenService(SECRET, "feltsync", 3600)
-        users = []
-        for _ in range(args.rooms):
-            user = await User.create(login=f"bench_{uuid.uuid4().hex[:8]}", password_hash="!",
-                                     nickname="bench")
-            await Device.create(user=user, device_id="bench", name="bench", platform="pc")
-            users.append((tokens.issue_access(user.id, "bench")[0], f"user_{user.id}"))
-        prefix = f"feltsync_bench_{uuid.uuid4().hex[:6]}"
-        with tempfile.TemporaryDirectory() as var_dir:
-            (a, url_a), (b, url_b) = (start_instance(db_url, prefix, n, f"{var_dir}/{n}")
-                                      for n in ("a", "b"))
-            procs = [a, b]
-            await wait_up(url_a)
-            await wait_up(url_b)
-            await run_case("one instance", [url_a], url_a, users,
-                           args.subscribers, args.messages, args.inflight)
-            await run_case("two instances", [url_a, url_b], url_b, users,
-                           args.subscribers, args.messages, args.inflight)
-    finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        await Tortoise.close_connections()
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            tokens = TokenService(SECRET, "feltsync", 3600)
+            users = []
+            for _ in range(args.rooms):
+                user = await User.create(login=f"bench_{uuid.uuid4().hex[:8]}",
+                                         password_hash="!", nickname="bench")
+                await Device.create(user=user, device_id="bench", name="bench", platform="pc")
+                users.append((tokens.issue_access(user.id, "bench")[0], f"user_{user.id}"))
+            prefix = f"feltsync_bench_{uuid.uuid4().hex[:6]}"
+            with tempfile.TemporaryDirectory() as var_dir, contextlib.ExitStack() as stack:
+                urls = []
+                for name in ("a", "b"):
+                    port = free_port()
+                    stack.enter_context(feltsync_process(
+                        instance_env(db_url, prefix, name, f"{var_dir}/{name}", port)))
+                    urls.append(f"http://127.0.0.1:{port}")
+                for url in urls:
+                    await asyncio.to_thread(wait_http, url + "/healthz")
+                url_a, url_b = urls
+                await run_case("one instance", [url_a], url_a, users,
+                               args.subscribers, args.messages, args.inflight)
+                await run_case("two instances", [url_a, url_b], url_b, users,
+                               args.subscribers, args.messages, args.inflight)
+        finally:
+            await Tortoise.close_connections()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """History ingest and sync pull throughput against PostgreSQL.
 
 Starts one feltsync instance on 127.0.0.1 on a fresh PostgreSQL database (created and dropped
-here; the server is `BENCH_PG_ADMIN_URL`, default postgres://postgres@127.0.0.1:5432/postgres),
+here on `BENCH_DATABASE_URL`'s server, see bench/harness.py),
 then reports:
   - batch ingest: records/s through `POST /history/hand` with `{records: [...]}` (one
     transaction per call), through `POST /batch` (the offline queue: a run of one op is one
@@ -15,35 +15,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-import asyncpg
 import orjson
 from aiohttp import web
+from harness import ROOT, scratch_database
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(ROOT))
 
 from models.accounts import Device, User
 from server.app import create_app
 from server.settings import load_settings
-
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-async def admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def hand(i: int) -> dict:
@@ -62,12 +50,7 @@ async def post(http: aiohttp.ClientSession, url: str, body: object, headers: dic
 
 
 async def run(records: int, pull_rows: int) -> None:
-    name = f"feltsync_bench_{uuid.uuid4().hex[:8]}"
-    await admin(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(ADMIN_URL)
-    db_url = urlunsplit((parts.scheme, parts.netloc, "/" + name, "", ""))
-    runner = None
-    try:
+    async with scratch_database() as db_url:
         with tempfile.TemporaryDirectory() as var_dir:
             settings = load_settings(database_url=db_url, var_dir=Path(var_dir), env="test",
                                      jwt_secret="bench-" + "x" * 40, log_level="WARNING",
@@ -75,22 +58,22 @@ async def run(records: int, pull_rows: int) -> None:
             app = create_app(settings)
             runner = web.AppRunner(app)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            base = f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1"
-            user = await User.create(login=f"bench_{uuid.uuid4().hex[:8]}", password_hash="!",
-                                     nickname="bench")
-            tokens = {}
-            for device in ("writer", "reader"):
-                await Device.create(user=user, device_id=device, name=device, platform="pc")
-                tokens[device] = {"Authorization": "Bearer " + create_token(app, user.id, device)}
-            async with aiohttp.ClientSession() as http:
-                await report_ingest(http, base, tokens["writer"], records)
-                await report_pull(http, base, tokens, pull_rows)
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            try:
+                site = web.TCPSite(runner, "127.0.0.1", 0)
+                await site.start()
+                base = f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1"
+                user = await User.create(login=f"bench_{uuid.uuid4().hex[:8]}",
+                                         password_hash="!", nickname="bench")
+                tokens = {}
+                for device in ("writer", "reader"):
+                    await Device.create(user=user, device_id=device, name=device, platform="pc")
+                    tokens[device] = {
+                        "Authorization": "Bearer " + create_token(app, user.id, device)}
+                async with aiohttp.ClientSession() as http:
+                    await report_ingest(http, base, tokens["writer"], records)
+                    await report_pull(http, base, tokens, pull_rows)
+            finally:
+                await runner.cleanup()
 
 
 def create_token(app: web.Application, user_id: int, device: str) -> str:
