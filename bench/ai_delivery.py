@@ -108,8 +108,8 @@ async def bench_rl(http: aiohttp.ClientSession, base: str, headers: dict, lines:
     per_chunk = 1000
 
     async def body():
-        for _ in range(lines // per_chunk):
-            yield record * per_chunk
+        for start in range(0, lines, per_chunk):
+            yield record * min(per_chunk, lines - start)
 
     rss_before = rss_bytes()
     started = time.perf_counter()
