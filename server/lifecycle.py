@@ -61,7 +61,7 @@ async def tournament_clock(app: web.Application) -> AsyncIterator[None]:
         while not stopping.is_set():
             try:
                 await services.tournaments.advance_due_clocks()
-            except Exception:
+            except Exception:  # a bad tick must not stop the clock
                 log.exception("tournament clock tick failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), interval)

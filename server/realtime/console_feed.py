@@ -64,6 +64,6 @@ class ConsoleFeed:
             while self.watchers():
                 try:
                     await self.push()
-                except Exception:
+                except Exception:  # a failed push must not stop the feed
                     log.exception("console push failed")
                 await asyncio.sleep(self.interval)
