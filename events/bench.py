@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.realtime.dispatch import EventContext, EventSpec
 from server.services.container import Services
-from server.services.rooms import log_head
 
 BENCH_ROOM = "bench_1"
 
@@ -50,10 +49,7 @@ async def join(ctx: EventContext, payload: JoinIn) -> dict:
     async with delivery.lock(BENCH_ROOM):
         seq = delivery.delivered_seq(BENCH_ROOM)
         if seq is None:
-            seq = await log_head(BENCH_ROOM)
-            delivery.track(BENCH_ROOM, seq)
-            if ctx.membership.fanout is not None:  # other instances' publishes reach this one
-                ctx.membership.fanout.follow(BENCH_ROOM)
+            seq = await ctx.membership.open_room_locked(BENCH_ROOM)
         await ctx.sio.enter_room(ctx.sid, BENCH_ROOM)
         ctx.session.rooms.add(BENCH_ROOM)
     return {"room": BENCH_ROOM, "seq": seq}

@@ -66,10 +66,7 @@ class Membership:
         async with self.delivery.lock(room):
             current = self.delivery.delivered_seq(room)
             if current is None:
-                current = await log_head(room)
-                self.delivery.track(room, current)
-                if self.fanout is not None:
-                    self.fanout.follow(room)
+                current = await self.open_room_locked(room)
             else:
                 # Members here may lag the log (Redis gap): catch them up so the resume point is the head.
                 await self.delivery.fill_locked(room)
@@ -97,6 +94,15 @@ class Membership:
         await self.presence.joined(session, room)
         return {"room": room, "seq": current, "replayed": replayed, "resync_required": resync,
                 "present": await self.presence.members(room)}
+
+    async def open_room_locked(self, room: str) -> int:
+        """The room's first member here: deliver it from the log's head on, follow it on Redis,
+        and return that head. Call with the room's delivery lock held."""
+        head = await log_head(room)
+        self.delivery.track(room, head)
+        if self.fanout is not None:
+            self.fanout.follow(room)
+        return head
 
     async def _replay_unlocked(self, sid: str, room: str, last_seq: int) -> tuple[int, int]:
         """Replay up to the log's head now, without the room's lock; return (resume point, sent).
