@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -95,6 +95,24 @@ def feltsync_process(env: dict[str, str], log: Path | None = None
                      ) -> contextlib.AbstractContextManager[subprocess.Popen]:
     """`feltsync serve` from this checkout with `env`."""
     return process([sys.executable, "-m", "server", "serve"], log, env=env, cwd=ROOT)
+
+
+def start_instances(stack: contextlib.ExitStack, count: int,
+                    env_for: Callable[[int, int], dict[str, str]],
+                    log_for: Callable[[int], Path | None] = lambda i: None,
+                    timeout: float = 60.0) -> list[str]:
+    """`count` feltsync processes on free ports, kept by `stack`; their URLs once each is up.
+
+    `env_for(i, port)` gives instance i's environment, `log_for(i)` where its output goes.
+    """
+    urls = []
+    for i in range(count):
+        port = free_port()
+        stack.enter_context(feltsync_process(env_for(i, port), log_for(i)))
+        urls.append(f"http://127.0.0.1:{port}")
+    for url in urls:
+        wait_http(f"{url}/healthz", timeout)
+    return urls
 
 
 def wait_http(url: str, timeout: float = 30.0) -> None:

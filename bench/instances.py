@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fanout import _provision, feltsync_env, ratio
-from harness import REDIS_URL, feltsync_process, free_port, scratch_database_sync, wait_http
+from harness import REDIS_URL, scratch_database_sync, start_instances
 
 
 def _summary(sim: dict[str, Any]) -> dict[str, Any]:
@@ -40,16 +40,12 @@ def run_instances(work: Path, secret: str, clients: int, rate: int, seconds: int
         for count in (1, 2):
             prefix = f"bench{secrets.token_hex(3)}"
             with ExitStack() as stack:
-                urls = []
-                for i in range(count):
-                    port = free_port()
-                    env = feltsync_env(work, port, secret, {
+                urls = start_instances(
+                    stack, count,
+                    lambda i, port, prefix=prefix: feltsync_env(work, port, secret, {
                         **extra, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
-                        "REDIS_PREFIX": prefix})
-                    stack.enter_context(feltsync_process(env, work / f"instances{count}-{i}.log"))
-                    urls.append(f"http://127.0.0.1:{port}")
-                for url in urls:
-                    wait_http(f"{url}/healthz", timeout=60)
+                        "REDIS_PREFIX": prefix}),
+                    lambda i, count=count: work / f"instances{count}-{i}.log")
                 print(f"feltsync, {count} instance(s) behind Redis: {clients} clients "
                       f"(client-sim) ...", flush=True)
                 sim = run_fanout(urls, tokens, clients, rate=rate, seconds=seconds, burst=burst,

@@ -32,7 +32,7 @@ import time
 import uuid
 
 import socketio
-from harness import REDIS_URL, ROOT, feltsync_process, free_port, scratch_database, wait_http
+from harness import REDIS_URL, ROOT, scratch_database, start_instances
 from tortoise import Tortoise
 
 sys.path.insert(0, str(ROOT))
@@ -145,15 +145,11 @@ async def main() -> None:
                 users.append((tokens.issue_access(user.id, "bench")[0], f"user_{user.id}"))
             prefix = f"feltsync_bench_{uuid.uuid4().hex[:6]}"
             with tempfile.TemporaryDirectory() as var_dir, contextlib.ExitStack() as stack:
-                urls = []
-                for name in ("a", "b"):
-                    port = free_port()
-                    stack.enter_context(feltsync_process(
-                        instance_env(db_url, prefix, name, f"{var_dir}/{name}", port)))
-                    urls.append(f"http://127.0.0.1:{port}")
-                for url in urls:
-                    await asyncio.to_thread(wait_http, url + "/healthz")
-                url_a, url_b = urls
+                names = ("a", "b")
+                url_a, url_b = await asyncio.to_thread(
+                    start_instances, stack, len(names),
+                    lambda i, port: instance_env(db_url, prefix, names[i],
+                                                 f"{var_dir}/{names[i]}", port))
                 await run_case("one instance", [url_a], url_a, users,
                                args.subscribers, args.messages, args.inflight)
                 await run_case("two instances", [url_a, url_b], url_b, users,
