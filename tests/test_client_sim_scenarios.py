@@ -44,6 +44,16 @@ async def run_cli(server: Any, tmp_path: Path, scenario: str, *args: str,
     return proc.returncode, json.loads(out.read_text()), text
 
 
+async def refused(*args: str) -> bytes:
+    """Run the CLI with bad options: it must exit 2; what it printed."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "client_sim.cli", "run", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    printed, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2, printed
+    return printed
+
+
 def plots_in(report: Path) -> int:
     return report.read_text().count("data:image/png;base64,")
 
@@ -177,11 +187,7 @@ async def test_a_run_whose_checks_fail_exits_nonzero(start_app, make_settings, t
 
 @pytest.mark.parametrize("scenario", ["tournaments", "reconnect-storm", "offline-flush"])
 async def test_the_new_scenarios_refuse_to_run_without_tokens(scenario, tmp_path):
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "client_sim.cli", "run", scenario, "--clients", "2",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    printed, _ = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 2 and b"needs --tokens" in printed
+    assert b"needs --tokens" in await refused(scenario, "--clients", "2")
 
 
 @pytest.mark.parametrize("option, value, message", [
@@ -191,9 +197,5 @@ async def test_the_new_scenarios_refuse_to_run_without_tokens(scenario, tmp_path
 async def test_reconnect_storm_refuses_impossible_storms(option, value, message, tmp_path):
     tokens = tmp_path / "tokens.txt"
     tokens.write_text("x\ny\n")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "client_sim.cli", "run", "reconnect-storm", "--tokens", str(tokens),
-        "--clients", "1", option, value,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    printed, _ = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 2 and message in printed
+    assert message in await refused("reconnect-storm", "--tokens", str(tokens), "--clients", "1",
+                                    option, value)
